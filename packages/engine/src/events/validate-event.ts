@@ -1,7 +1,7 @@
 import Compile from 'typebox/compile';
 import { EventInputSchema } from './event.schema.js';
-import type { AttrValue, Geo, VigilEvent } from './event.js';
-import { isEventType, type EventType, type Tier } from './event-types.js';
+import type { Geo, VigilEvent } from './event.js';
+import { isEventType, type EventType } from './event-types.js';
 import { canonicalIp } from '../util/ip.js';
 
 /** One problem found in an input, with a JSON-pointer-like path (`/geo/lat`). */
@@ -108,7 +108,7 @@ export function validateEvent(input: unknown, opts: ValidateEventOptions): Valid
     at,
   };
   if (e.user !== undefined) out.user = e.user;
-  if (e.tier !== undefined) out.tier = e.tier as Tier;
+  if (e.tier !== undefined) out.tier = e.tier;
   if (e.amount !== undefined) out.amount = e.amount;
   if (e.currency !== undefined) out.currency = e.currency.toUpperCase();
   if (ip !== undefined) out.ip = ip;
@@ -128,6 +128,6 @@ export function validateEvent(input: unknown, opts: ValidateEventOptions): Valid
   if (e.referrer !== undefined) out.referrer = e.referrer;
   if (e.contentHash !== undefined) out.contentHash = e.contentHash.toLowerCase();
   if (e.session !== undefined) out.session = e.session;
-  if (e.attrs !== undefined) out.attrs = e.attrs as Record<string, AttrValue>;
+  if (e.attrs !== undefined) out.attrs = e.attrs;
   return { ok: true, value: out };
 }
