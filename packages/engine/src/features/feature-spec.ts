@@ -1,5 +1,6 @@
 import type { EventType } from '../events/event-types.js';
-import type { Geo } from '../events/event.js';
+import type { Geo, VigilEvent } from '../events/event.js';
+import { assertNever } from '../util/assert-never.js';
 import type { EntityKind } from './entities.js';
 
 /** Durations in milliseconds. */
@@ -8,9 +9,31 @@ export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
-/** Numeric event fields a feature can aggregate. */
-export const NUMERIC_FIELDS = ['amount'] as const;
+/**
+ * Numeric event fields a feature can aggregate. `won` is a game result's `attrs.won` as 1/0, so
+ * `stats(field: 'won')` keeps a win rate (mean) and a game count (n). Stores read values only
+ * through {@link numericFieldValue}.
+ */
+export const NUMERIC_FIELDS = ['amount', 'won'] as const;
 export type NumericField = (typeof NUMERIC_FIELDS)[number];
+
+/**
+ * The value of a numeric field in an event, or undefined when the event lacks it (the feature
+ * then ignores the event).
+ * @example numericFieldValue({ ...e, attrs: { won: true } }, 'won'); // 1
+ */
+export function numericFieldValue(e: VigilEvent, field: NumericField): number | undefined {
+  switch (field) {
+    case 'amount':
+      return e.amount;
+    case 'won': {
+      const w = e.attrs?.['won'];
+      return w === true ? 1 : w === false ? 0 : undefined;
+    }
+    default:
+      return assertNever(field);
+  }
+}
 
 /** Event fields whose last value a feature can remember. */
 export const LAST_FIELDS = [
