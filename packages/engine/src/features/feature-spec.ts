@@ -35,7 +35,11 @@ export function numericFieldValue(e: VigilEvent, field: NumericField): number | 
   }
 }
 
-/** Event fields whose last value a feature can remember. */
+/**
+ * Event fields whose last value a feature can remember. `country` is `geo.country`; `canvas` and
+ * `webgl` are the fingerprint hashes the tracker sends as string `attrs.canvas` / `attrs.webgl`
+ * (absent, or not a string, means the event does not update them).
+ */
 export const LAST_FIELDS = [
   'ip',
   'device',
@@ -47,6 +51,8 @@ export const LAST_FIELDS = [
   'wallet',
   'email',
   'counterparty',
+  'canvas',
+  'webgl',
 ] as const;
 export type LastField = (typeof LAST_FIELDS)[number];
 export type LastValue = string | number | Geo;
