@@ -57,6 +57,44 @@ export const LAST_FIELDS = [
 export type LastField = (typeof LAST_FIELDS)[number];
 export type LastValue = string | number | Geo;
 
+/**
+ * The value of a last-value field in an event, or undefined when the event lacks it (the feature
+ * then keeps its previous value). Stores should read values only through this function so new
+ * fields work everywhere at once.
+ * @example lastFieldValue({ ...e, attrs: { canvas: 'a1b2' } }, 'canvas'); // 'a1b2'
+ */
+export function lastFieldValue(e: VigilEvent, field: LastField): LastValue | undefined {
+  switch (field) {
+    case 'ip':
+      return e.ip;
+    case 'device':
+      return e.device;
+    case 'geo':
+      return e.geo;
+    case 'country':
+      return e.geo?.country;
+    case 'userAgent':
+      return e.userAgent;
+    case 'amount':
+      return e.amount;
+    case 'type':
+      return e.type;
+    case 'wallet':
+      return e.wallet;
+    case 'email':
+      return e.email;
+    case 'counterparty':
+      return e.counterparty;
+    case 'canvas':
+    case 'webgl': {
+      const v = e.attrs?.[field];
+      return typeof v === 'string' && v !== '' ? v : undefined;
+    }
+    default:
+      return assertNever(field);
+  }
+}
+
 interface SpecBase {
   /** Canonical identity of the spec; equal keys mean shared state. Set by the factories. */
   readonly key: string;
