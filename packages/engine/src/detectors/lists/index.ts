@@ -1,0 +1,6 @@
+export {
+  LISTS_DEFAULTS,
+  ListsOptionsSchema,
+  createListDetector,
+  type ListsOptions,
+} from './lists.detector.js';
