@@ -1,0 +1,232 @@
+import {
+  count,
+  distinct,
+  last,
+  sum,
+  type CountSpec,
+  type DistinctSpec,
+  type LastSpec,
+  type SumSpec,
+} from '../../features/feature-spec.js';
+import type { Detector, DetectorContext, DetectorOutput } from '../detector.js';
+import type { OracleOptions } from './oracle-options.js';
+import {
+  emitFinding,
+  nearlyEqual,
+  ORACLE_TYPES,
+  round4,
+  seenAmount,
+  setAnalyzerScore,
+} from './oracle-shared.js';
+
+/** Events may arrive a little out of order: a receipt stamped up to this much after the send still counts. */
+const CLOCK_SKEW_MS = 5_000;
+
+/** The features the pattern analyzer reads. */
+export interface PatternFeatures {
+  /** Sender's distinct recipients in the window (fan-out, including this one). */
+  readonly fanOut: DistinctSpec;
+  /** Recipient's distinct senders in the window: keeps the state read as `fanIn`. */
+  readonly recipientFanIn: DistinctSpec;
+  /** Distinct wallets that paid the sender in the window (fan-in). */
+  readonly fanIn: DistinctSpec;
+  /** Sender's transaction count / amount total in the window (layering's mean amount). */
+  readonly windowCount: CountSpec;
+  readonly windowSum: SumSpec;
+  /** Sender's previous amount. */
+  readonly lastSent: LastSpec;
+  /** Transfers over this pair within the round-trip window (including this one). */
+  readonly pairCount: CountSpec;
+  /** Last amount over this pair: keeps the state the reverse read needs. */
+  readonly pairLast: LastSpec;
+  /** Last amount sent the other way (recipient → sender): the first leg of a round trip. */
+  readonly reversePairLast: LastSpec;
+  /** Last amount received by each address: keeps the state read as `lastReceived`. */
+  readonly recipientLastAmount: LastSpec;
+  /** Last amount the sender received, and when. */
+  readonly lastReceived: LastSpec;
+  /** Who paid each address last: keeps the state read as `lastReceivedFrom`. */
+  readonly recipientLastFrom: LastSpec;
+  /** Who paid the sender last. */
+  readonly lastReceivedFrom: LastSpec;
+}
+
+/**
+ * The feature specs of the pattern analyzer for the given options.
+ * @example patternFeatures(ORACLE_DEFAULTS.pattern).reversePairLast.readAs // 'reverse_pair'
+ */
+export function patternFeatures(o: OracleOptions['pattern']): PatternFeatures {
+  const t = ORACLE_TYPES;
+  return {
+    fanOut: distinct({ entity: 'wallet', of: 'counterparty', window: o.windowMs, types: t }),
+    recipientFanIn: distinct({ entity: 'counterparty', of: 'wallet', window: o.windowMs, types: t }),
+    fanIn: distinct({ entity: 'counterparty', of: 'wallet', window: o.windowMs, types: t, readAs: 'wallet' }),
+    windowCount: count({ entity: 'wallet', window: o.windowMs, types: t }),
+    windowSum: sum({ entity: 'wallet', field: 'amount', window: o.windowMs, types: t }),
+    lastSent: last({ entity: 'wallet', field: 'amount', types: t }),
+    pairCount: count({ entity: 'pair', window: o.roundTripWindowMs, types: t }),
+    pairLast: last({ entity: 'pair', field: 'amount', types: t }),
+    reversePairLast: last({ entity: 'pair', field: 'amount', types: t, readAs: 'reverse_pair' }),
+    recipientLastAmount: last({ entity: 'counterparty', field: 'amount', types: t }),
+    lastReceived: last({ entity: 'counterparty', field: 'amount', types: t, readAs: 'wallet' }),
+    recipientLastFrom: last({ entity: 'counterparty', field: 'wallet', types: t }),
+    lastReceivedFrom: last({ entity: 'counterparty', field: 'wallet', types: t, readAs: 'wallet' }),
+  };
+}
+
+/**
+ * The pattern analyzer (`oracle.pattern`). Scores 0..100, the highest of:
+ * - mixing: the sender paid `mixingMinCounterparties` distinct addresses in the window → 60,
+ *   twice as many → 75, four times → 85; +10 when as many distinct addresses also paid the
+ *   sender (funds funnelled through) (MIXING_DETECTED);
+ * - round trip A→B→A: the recipient sent the sender a near-equal amount (within
+ *   `roundTripTolerance`) less than `roundTripWindowMs` ago → 70, within an hour → 80, the pair
+ *   traded 3+ times in the window → 90 (WASH_TRADING). Round trips that qualify as flash loans
+ *   (see the velocity options) are left to the velocity analyzer;
+ * - layering: the same amount (within `layeringTolerance`) as the previous transfer and as the
+ *   window's mean amount, to at least `layeringMinRecipients` distinct recipients → 65, twice as
+ *   many → 80 (LAYERING). With no per-amount feature kind, "same amount" is read as: the window's
+ *   mean equals this amount and the previous one, which mixed amounts almost never do;
+ * - pass-through: the sender forwards at least `passThroughMinShare` of what it received from a
+ *   third party less than `passThroughWindowMs` ago → 55 (PATTERN_ANOMALY).
+ * @example createPatternDetector(resolveOracleOptions()).id // 'oracle.pattern'
+ */
+export function createPatternDetector(opts: OracleOptions): Detector {
+  const o = opts.pattern;
+  const flash = opts.velocity;
+  const F = patternFeatures(o);
+  return {
+    id: 'oracle.pattern',
+    features: Object.freeze([
+      F.fanOut,
+      F.recipientFanIn,
+      F.fanIn,
+      F.windowCount,
+      F.windowSum,
+      F.lastSent,
+      F.pairCount,
+      F.pairLast,
+      F.reversePairLast,
+      F.recipientLastAmount,
+      F.lastReceived,
+      F.recipientLastFrom,
+      F.lastReceivedFrom,
+    ]),
+    appliesTo: ORACLE_TYPES,
+    detect(ctx: DetectorContext, out: DetectorOutput): void {
+      const e = ctx.event;
+      if (e.wallet === undefined) {
+        setAnalyzerScore(out, 'pattern', 0);
+        return;
+      }
+      const f = ctx.features;
+      let score = 0;
+
+      const fanOut = f.get(F.fanOut);
+      if (fanOut >= o.mixingMinCounterparties) {
+        const fanIn = f.get(F.fanIn);
+        const m = o.mixingMinCounterparties;
+        let s = fanOut >= 4 * m ? 85 : fanOut >= 2 * m ? 75 : 60;
+        if (fanIn >= m) s += 10;
+        if (s > score) score = s;
+        emitFinding(
+          out,
+          'pattern',
+          'oracle.pattern.mixing',
+          s,
+          'MIXING_DETECTED',
+          fanIn >= m
+            ? `Funds fan in from ${fanIn} and out to ${fanOut} different addresses within the window, like a mixer.`
+            : `The wallet paid ${fanOut} different addresses within the window, like a mixer spreading funds.`,
+          { fanOut, fanIn, windowMs: o.windowMs },
+        );
+      }
+
+      const amount = e.amount;
+      const cp = e.counterparty;
+      if (amount === undefined || !(amount >= 0) || cp === undefined) {
+        setAnalyzerScore(out, 'pattern', score);
+        return;
+      }
+
+      const back = f.get(F.reversePairLast);
+      const backAmount = seenAmount(back);
+      if (back !== undefined && backAmount !== undefined) {
+        const dt = Math.abs(e.at - back.at);
+        const isFlashLoan = dt <= flash.flashLoanWindowMs && amount >= flash.flashLoanMinAmount;
+        if (
+          dt <= o.roundTripWindowMs &&
+          !isFlashLoan &&
+          nearlyEqual(amount, backAmount, o.roundTripTolerance)
+        ) {
+          const trades = f.get(F.pairCount);
+          const s = trades >= 3 ? 90 : dt <= 3_600_000 ? 80 : 70;
+          if (s > score) score = s;
+          emitFinding(
+            out,
+            'pattern',
+            'oracle.pattern.round_trip',
+            s,
+            'WASH_TRADING',
+            `The amount ${amount} goes back to the address that sent ${backAmount} ${Math.round(dt / 60_000)} minutes ago: a round trip with no economic purpose (wash trading).`,
+            { amount, returned: backAmount, gapMs: dt, pairTrades: trades },
+          );
+        }
+      }
+
+      if (fanOut >= o.layeringMinRecipients) {
+        const prevAmount = seenAmount(f.get(F.lastSent));
+        const n = f.get(F.windowCount);
+        if (prevAmount !== undefined && n >= o.layeringMinRecipients && amount > 0) {
+          const mean = f.get(F.windowSum) / n;
+          if (
+            nearlyEqual(prevAmount, amount, o.layeringTolerance) &&
+            nearlyEqual(mean, amount, o.layeringTolerance)
+          ) {
+            const s = fanOut >= 2 * o.layeringMinRecipients ? 80 : 65;
+            if (s > score) score = s;
+            emitFinding(
+              out,
+              'pattern',
+              'oracle.pattern.layering',
+              s,
+              'LAYERING',
+              `The same amount (${amount}) went to ${fanOut} different addresses within the window: funds split into equal layers.`,
+              { amount, recipients: fanOut, transactions: n, windowMean: round4(mean) },
+            );
+          }
+        }
+      }
+
+      if (amount >= o.passThroughMinAmount) {
+        const got = f.get(F.lastReceived);
+        const gotAmount = seenAmount(got);
+        if (got !== undefined && gotAmount !== undefined && gotAmount > 0) {
+          const dt = e.at - got.at;
+          const from = f.get(F.lastReceivedFrom);
+          const fromAddr = from !== undefined && typeof from.value === 'string' ? from.value : undefined;
+          if (
+            dt >= -CLOCK_SKEW_MS &&
+            dt <= o.passThroughWindowMs &&
+            amount >= o.passThroughMinShare * gotAmount &&
+            amount <= gotAmount * (2 - o.passThroughMinShare) &&
+            fromAddr !== cp
+          ) {
+            if (55 > score) score = 55;
+            emitFinding(
+              out,
+              'pattern',
+              'oracle.pattern.pass_through',
+              55,
+              'PATTERN_ANOMALY',
+              `The wallet forwards ${amount} ${Math.round(Math.abs(dt) / 1000)} seconds after receiving ${gotAmount}: funds passing straight through.`,
+              { amount, received: gotAmount, gapMs: dt, from: fromAddr ?? null },
+            );
+          }
+        }
+      }
+
+      setAnalyzerScore(out, 'pattern', score);
+    },
+  };
+}
