@@ -508,7 +508,7 @@ function winRateCheating(w: SimWorld, t0: number, label: SimulatedLabel): number
       {
         type: 'game_result',
         ...base,
-        amount: payout,
+        amount: bet,
         currency: 'USD',
         attrs: { game, round: roundId, bet, payout, won },
       },

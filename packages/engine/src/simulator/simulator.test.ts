@@ -219,7 +219,8 @@ describe('attack scenarios', () => {
     };
     const over100 = (x: SimulatedEvent): boolean =>
       x.event.type === 'game_result' &&
-      Number(x.event.attrs?.['payout']) > 100 * Number(x.event.attrs?.['bet']);
+      x.event.attrs?.['bet'] === x.event.amount &&
+      Number(x.event.attrs?.['payout']) > 100 * x.event.amount!;
     const population = rate(RUN.filter((x) => !x.label.malicious));
     expect(population).toBeGreaterThan(0.42);
     expect(population).toBeLessThan(0.52);
@@ -291,5 +292,6 @@ describe('normal traffic', () => {
       (x) => referred.has(x.event.user) && x.event.type !== 'signup' && x.event.type !== 'referral',
     );
     expect(active.length).toBeGreaterThan(0);
+    expect(active.every((x) => x.event.referrer !== undefined)).toBe(true);
   });
 });

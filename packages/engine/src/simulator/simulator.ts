@@ -114,6 +114,8 @@ interface NormalUser {
   /** End of the user's latest queued session: no takeover is staged before it. */
   busyUntil: number;
   rounds: number;
+  /** Who referred the user, sent as `referrer` on all of the user's events. */
+  referrer: string | undefined;
 }
 
 type Item =
@@ -195,11 +197,12 @@ function localHour(t: number, lon: number): number {
  * and do a handful of things fitting their profile (shopper, gamer, trader, creator): pay
  * favourite merchants log-normal amounts (3% declined), transfer to a few regular counterparties,
  * withdraw to their own cash-out wallet, play fair games (`game_bet` then `game_result` with
- * `attrs.won`, `attrs.bet`, `attrs.payout`; the payout is also `amount`), upload memes with
+ * `amount` = the bet, `attrs.won`, `attrs.bet`, `attrs.payout`), upload memes with
  * unique content hashes, socialise, connect wallets, list NFTs. About one session in a hundred
  * starts a trip to another city (the first login there comes no sooner than an 800 km/h flight
  * allows); one in 250 adds a new device. New users arrive by organic signup and by real referrals
- * (`signup` with `referrer`, then a `referral` event; `user` is the new account on both).
+ * (`signup` with `referrer`, then a `referral` event; `user` is the new account on both; the
+ * referred user's later events also carry `referrer`, as apps attributing referrals send it).
  *
  * Attacks (see {@link SCENARIO_NAMES} and `attack-scenarios.ts`) are started in round-robin
  * whenever the malicious share of queued events falls below `attackRate`, so the share stays
@@ -321,6 +324,7 @@ function* run(opts: SimulatorOptions): Generator<SimulatedEvent, never, undefine
       lastLoginGeo: geoIn(home),
       busyUntil: 0,
       rounds: 0,
+      referrer: undefined,
     };
   };
 
@@ -376,7 +380,7 @@ function* run(opts: SimulatorOptions): Generator<SimulatedEvent, never, undefine
       ip = u.mobileIp;
     }
     const session = newSessionId();
-    const base = {
+    const common = {
       user: u.id,
       tier: u.tier,
       device: device.id,
@@ -385,6 +389,9 @@ function* run(opts: SimulatorOptions): Generator<SimulatedEvent, never, undefine
       geo,
       session,
     };
+    // Apps that reward referrals attribute a referred user's activity to the referrer.
+    const base: Omit<EventFields, 'type'> =
+      u.referrer === undefined ? common : { ...common, referrer: u.referrer };
     const step = (): number => Math.round(3 * SECOND + r.exp(60 * SECOND));
 
     if (travelled || r.chance(0.8)) {
@@ -474,7 +481,7 @@ function* run(opts: SimulatorOptions): Generator<SimulatedEvent, never, undefine
             {
               type: 'game_result',
               ...base,
-              amount: payout,
+              amount: bet,
               currency,
               attrs: { game, round, bet, payout, won },
             },
@@ -571,6 +578,7 @@ function* run(opts: SimulatorOptions): Generator<SimulatedEvent, never, undefine
       emit(t0 + r.int(5, 30) * SECOND, { type: 'referral', ...base, referrer }, NORMAL_LABEL);
     u.lastLoginAt = t0;
     u.lastLoginGeo = geo;
+    u.referrer = referrer;
     users.push(u);
     addCounterparties(u);
     const end = runSession(u, t0 + r.int(1, 5) * MINUTE);
