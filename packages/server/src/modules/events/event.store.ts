@@ -1,0 +1,375 @@
+import { DomainError } from '../../errors.js';
+import type { Db } from '../../storage/database.js';
+import { chunks, rowsPerInsert } from '../../storage/json.js';
+
+/** An event row to append to the log. `payload` is the normalised event as JSON. */
+export interface NewEventRow {
+  readonly appId: string;
+  readonly id: string;
+  readonly type: string;
+  readonly at: number;
+  readonly userId: string | null;
+  readonly receivedAt: number;
+  readonly payload: string;
+}
+
+/** An event row as stored, with its position in the log. */
+export interface EventRow extends NewEventRow {
+  readonly seq: number;
+}
+
+/** One signal of a decision, as indexed for queries. */
+export interface SignalRow {
+  readonly code: string;
+  readonly score: number;
+  readonly category: string;
+  readonly severity: string;
+}
+
+/** A decision row to store next to its event. `payload` is the whole decision as JSON. */
+export interface NewDecisionRow {
+  readonly eventSeq: number;
+  readonly appId: string;
+  readonly eventId: string;
+  readonly userId: string | null;
+  readonly type: string;
+  readonly at: number;
+  readonly risk: number;
+  readonly score: number;
+  readonly level: string;
+  readonly outcome: string;
+  readonly flag: string;
+  readonly createdAt: number;
+  readonly payload: string;
+  readonly signals: readonly SignalRow[];
+}
+
+/** A stored decision with the columns queries filter on. */
+export type DecisionRow = Omit<NewDecisionRow, 'signals'>;
+
+/** Filters shared by the event and decision listings. Times are epoch ms, `to` exclusive. */
+export interface LogFilter {
+  /** Undefined only for admin listings across apps. */
+  readonly appId?: string | undefined;
+  readonly userId?: string | undefined;
+  readonly type?: string | undefined;
+  readonly level?: string | undefined;
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  readonly cursor?: string | undefined;
+  /** Page size, 1..1000 (default 50). */
+  readonly limit?: number | undefined;
+}
+
+/** One page of a listing, newest first; `nextCursor` is null on the last page. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor: string | null;
+}
+
+/** The decision columns shown with a listed event. */
+export interface DecisionSummary {
+  readonly risk: number;
+  readonly score: number;
+  readonly level: string;
+  readonly outcome: string;
+  readonly flag: string;
+}
+
+/** A listed event: its row and its decision's summary. */
+export interface EventListItem extends EventRow {
+  readonly decision: DecisionSummary | null;
+}
+
+/** Decision counts over a time range. */
+export interface DecisionCounts {
+  readonly total: number;
+  readonly byLevel: Readonly<Record<string, number>>;
+  readonly byOutcome: Readonly<Record<string, number>>;
+  readonly byFlag: Readonly<Record<string, number>>;
+}
+
+/** Persistence of the event log and its decisions. */
+export interface EventStore {
+  /**
+   * Appends the events whose (app, id) is not in the log yet, in order, and returns the seq of
+   * each inserted one keyed by {@link eventKey}. Events already there are skipped (idempotency).
+   */
+  insertNew(rows: readonly NewEventRow[]): Promise<Map<string, number>>;
+  /** Stores decisions and their signals. */
+  insertDecisions(rows: readonly NewDecisionRow[]): Promise<void>;
+  /** The stored decision payloads of the given event ids of one app, keyed by event id. */
+  findDecisionPayloads(appId: string, eventIds: readonly string[]): Promise<Map<string, string>>;
+  listEvents(filter: LogFilter): Promise<Page<EventListItem>>;
+  listDecisions(filter: LogFilter): Promise<Page<DecisionRow>>;
+  /** Events with seq > `afterSeq`, oldest first (replay). */
+  readAfter(afterSeq: number, limit: number): Promise<readonly EventRow[]>;
+  /** The highest seq in the log, 0 when empty. */
+  lastSeq(): Promise<number>;
+  countDecisions(filter: Pick<LogFilter, 'appId' | 'from' | 'to'>): Promise<DecisionCounts>;
+}
+
+/** The key of an event in maps: app and id. @example eventKey('app1', 'e1') */
+export function eventKey(appId: string, id: string): string {
+  return `${appId}\u0000${id}`;
+}
+
+const CURSOR_RE = /^[0-9]{1,16}$/;
+
+/** @example encodeCursor(42) // 'NDI' */
+export function encodeCursor(seq: number): string {
+  return Buffer.from(String(seq)).toString('base64url');
+}
+
+/** Decodes a cursor; throws `bad_request` when it was not made by {@link encodeCursor}. */
+export function decodeCursor(cursor: string): number {
+  const s = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!CURSOR_RE.test(s)) {
+    throw new DomainError('bad_request', 'invalid cursor', {
+      details: [{ path: '/cursor', message: 'not a cursor returned by this API' }],
+    });
+  }
+  return Number(s);
+}
+
+function pageOf<T extends { readonly seq: number }>(rows: T[], limit: number): Page<T> {
+  if (rows.length <= limit) return { items: rows, nextCursor: null };
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: encodeCursor(items[items.length - 1]!.seq) };
+}
+
+function limitOf(filter: LogFilter): number {
+  return Math.min(1000, Math.max(1, filter.limit ?? 50));
+}
+
+/**
+ * The Kysely event store.
+ * @example const seqs = await createEventStore(db).insertNew([row]);
+ */
+export function createEventStore(db: Db): EventStore {
+  const k = db.kysely;
+  const eventsPerInsert = rowsPerInsert(7);
+  const decisionsPerInsert = rowsPerInsert(13);
+  const signalsPerInsert = rowsPerInsert(9);
+  return {
+    async insertNew(rows) {
+      const seqs = new Map<string, number>();
+      for (const part of chunks(rows, eventsPerInsert)) {
+        const inserted = await k
+          .insertInto('events')
+          .values(
+            part.map((r) => ({
+              app_id: r.appId,
+              id: r.id,
+              type: r.type,
+              at: r.at,
+              user_id: r.userId,
+              received_at: r.receivedAt,
+              payload: r.payload,
+            })),
+          )
+          .onConflict((oc) => oc.columns(['app_id', 'id']).doNothing())
+          .returning(['seq', 'app_id', 'id'])
+          .execute();
+        for (const r of inserted) seqs.set(eventKey(r.app_id, r.id), Number(r.seq));
+      }
+      return seqs;
+    },
+
+    async insertDecisions(rows) {
+      for (const part of chunks(rows, decisionsPerInsert)) {
+        await k
+          .insertInto('decisions')
+          .values(
+            part.map((r) => ({
+              event_seq: r.eventSeq,
+              app_id: r.appId,
+              event_id: r.eventId,
+              user_id: r.userId,
+              type: r.type,
+              at: r.at,
+              risk: r.risk,
+              score: r.score,
+              level: r.level,
+              outcome: r.outcome,
+              flag: r.flag,
+              created_at: r.createdAt,
+              payload: r.payload,
+            })),
+          )
+          .execute();
+      }
+      const signals = rows.flatMap((r) =>
+        r.signals.map((s, idx) => ({
+          decision_seq: r.eventSeq,
+          idx,
+          app_id: r.appId,
+          user_id: r.userId,
+          code: s.code,
+          score: s.score,
+          category: s.category,
+          severity: s.severity,
+          at: r.at,
+        })),
+      );
+      for (const part of chunks(signals, signalsPerInsert)) {
+        await k.insertInto('signals').values(part).execute();
+      }
+    },
+
+    async findDecisionPayloads(appId, eventIds) {
+      const out = new Map<string, string>();
+      for (const part of chunks(eventIds, 5000)) {
+        const rows = await k
+          .selectFrom('events as e')
+          .innerJoin('decisions as d', 'd.event_seq', 'e.seq')
+          .select(['e.id', 'd.payload'])
+          .where('e.app_id', '=', appId)
+          .where('e.id', 'in', part)
+          .execute();
+        for (const r of rows) out.set(r.id, r.payload);
+      }
+      return out;
+    },
+
+    async listEvents(filter) {
+      const limit = limitOf(filter);
+      let q = k
+        .selectFrom('events as e')
+        .leftJoin('decisions as d', 'd.event_seq', 'e.seq')
+        .select([
+          'e.seq',
+          'e.app_id',
+          'e.id',
+          'e.type',
+          'e.at',
+          'e.user_id',
+          'e.received_at',
+          'e.payload',
+          'd.risk',
+          'd.score',
+          'd.level',
+          'd.outcome',
+          'd.flag',
+        ]);
+      if (filter.appId !== undefined) q = q.where('e.app_id', '=', filter.appId);
+      if (filter.userId !== undefined) q = q.where('e.user_id', '=', filter.userId);
+      if (filter.type !== undefined) q = q.where('e.type', '=', filter.type);
+      if (filter.level !== undefined) q = q.where('d.level', '=', filter.level);
+      if (filter.from !== undefined) q = q.where('e.at', '>=', filter.from);
+      if (filter.to !== undefined) q = q.where('e.at', '<', filter.to);
+      if (filter.cursor !== undefined) q = q.where('e.seq', '<', decodeCursor(filter.cursor));
+      const rows = await q
+        .orderBy('e.seq', 'desc')
+        .limit(limit + 1)
+        .execute();
+      return pageOf(
+        rows.map((r) => ({
+          seq: Number(r.seq),
+          appId: r.app_id,
+          id: r.id,
+          type: r.type,
+          at: r.at,
+          userId: r.user_id,
+          receivedAt: r.received_at,
+          payload: r.payload,
+          decision:
+            r.risk === null || r.score === null || r.level === null || r.outcome === null || r.flag === null
+              ? null
+              : { risk: r.risk, score: r.score, level: r.level, outcome: r.outcome, flag: r.flag },
+        })),
+        limit,
+      );
+    },
+
+    async listDecisions(filter) {
+      const limit = limitOf(filter);
+      let q = k.selectFrom('decisions').selectAll();
+      if (filter.appId !== undefined) q = q.where('app_id', '=', filter.appId);
+      if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
+      if (filter.type !== undefined) q = q.where('type', '=', filter.type);
+      if (filter.level !== undefined) q = q.where('level', '=', filter.level);
+      if (filter.from !== undefined) q = q.where('at', '>=', filter.from);
+      if (filter.to !== undefined) q = q.where('at', '<', filter.to);
+      if (filter.cursor !== undefined) q = q.where('event_seq', '<', decodeCursor(filter.cursor));
+      const rows = await q
+        .orderBy('event_seq', 'desc')
+        .limit(limit + 1)
+        .execute();
+      const page = pageOf(
+        rows.map((r) => ({ ...r, seq: Number(r.event_seq) })),
+        limit,
+      );
+      return {
+        nextCursor: page.nextCursor,
+        items: page.items.map((r) => ({
+          eventSeq: r.seq,
+          appId: r.app_id,
+          eventId: r.event_id,
+          userId: r.user_id,
+          type: r.type,
+          at: r.at,
+          risk: r.risk,
+          score: r.score,
+          level: r.level,
+          outcome: r.outcome,
+          flag: r.flag,
+          createdAt: r.created_at,
+          payload: r.payload,
+        })),
+      };
+    },
+
+    async readAfter(afterSeq, limit) {
+      const rows = await k
+        .selectFrom('events')
+        .selectAll()
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
+        seq: Number(r.seq),
+        appId: r.app_id,
+        id: r.id,
+        type: r.type,
+        at: r.at,
+        userId: r.user_id,
+        receivedAt: r.received_at,
+        payload: r.payload,
+      }));
+    },
+
+    async lastSeq() {
+      const r = await k
+        .selectFrom('events')
+        .select((eb) => eb.fn.max('seq').as('m'))
+        .executeTakeFirst();
+      return r?.m == null ? 0 : Number(r.m);
+    },
+
+    async countDecisions(filter) {
+      let q = k
+        .selectFrom('decisions')
+        .select(['level', 'outcome', 'flag', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy(['level', 'outcome', 'flag']);
+      if (filter.appId !== undefined) q = q.where('app_id', '=', filter.appId);
+      if (filter.from !== undefined) q = q.where('at', '>=', filter.from);
+      if (filter.to !== undefined) q = q.where('at', '<', filter.to);
+      const rows = await q.execute();
+      const byLevel: Record<string, number> = {};
+      const byOutcome: Record<string, number> = {};
+      const byFlag: Record<string, number> = {};
+      let total = 0;
+      for (const r of rows) {
+        const n = Number(r.n);
+        total += n;
+        byLevel[r.level] = (byLevel[r.level] ?? 0) + n;
+        byOutcome[r.outcome] = (byOutcome[r.outcome] ?? 0) + n;
+        byFlag[r.flag] = (byFlag[r.flag] ?? 0) + n;
+      }
+      return { total, byLevel, byOutcome, byFlag };
+    },
+  };
+}
