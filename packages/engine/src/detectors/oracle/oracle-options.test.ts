@@ -54,6 +54,9 @@ describe('OracleOptionsSchema', () => {
   it('validated values are valid inputs', () => {
     expectTypeOf<Static<typeof OracleOptionsSchema>>().toExtend<OracleOptionsInput>();
     expectTypeOf<Partial<OracleOptions>>().toExtend<OracleOptionsInput>();
+    // A full options object (what the engine config stores) is a value of the schema's type.
+    const asConfig: Static<typeof OracleOptionsSchema> = ORACLE_DEFAULTS;
+    expect(asConfig).toBe(ORACLE_DEFAULTS);
   });
 });
 

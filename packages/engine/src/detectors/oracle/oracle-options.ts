@@ -212,12 +212,15 @@ const Positive = Type.Optional(Type.Number({ exclusiveMinimum: 0 }));
 const NonNegative = Type.Optional(Type.Number({ minimum: 0 }));
 const Share = Type.Optional(Type.Number({ minimum: 0, maximum: 1 }));
 const Hour = Type.Optional(Type.Integer({ minimum: 0, maximum: 24 }));
-const Labels = Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 80 }), { maxItems: 50 }));
+const Labels = Type.Optional(
+  Type.Immutable(Type.Array(Type.String({ minLength: 1, maxLength: 80 }), { maxItems: 50 })),
+);
 const closed = { additionalProperties: false } as const;
 
 /**
  * JSON Schema of the oracle options an app may configure: every field optional, unknown fields
- * rejected. Values that pass are a valid {@link OracleOptionsInput}.
+ * rejected. Values that pass are a valid {@link OracleOptionsInput}, and a full
+ * {@link OracleOptions} (such as the defaults) is a valid value of its static type.
  * @example Compile(OracleOptionsSchema).Check({ amount: { structuringThreshold: 3000 } }) // true
  */
 export const OracleOptionsSchema = Type.Object(
@@ -288,7 +291,7 @@ export const OracleOptionsSchema = Type.Object(
           mixerLabels: Labels,
           neighborMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
           sybilVia: Type.Optional(
-            Type.Array(Type.Union(ENTITY_KINDS.map((k) => Type.Literal(k))), { minItems: 1, maxItems: 8 }),
+            Type.Immutable(Type.Array(Type.Enum(ENTITY_KINDS), { minItems: 1, maxItems: 8 })),
           ),
           sybilMinCluster: Type.Optional(Type.Integer({ minimum: 2 })),
         },

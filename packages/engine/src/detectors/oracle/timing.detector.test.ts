@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import type { VigilEvent } from '../../events/event.js';
+import { createFakeSnapshot, runDetector } from './feature-snapshot.fake.js';
+import { resolveOracleOptions } from './oracle-options.js';
+import { createTimingDetector, isLateHour, timingFeatures, utcHour, utcWeekday } from './timing.detector.js';
+
+const opts = resolveOracleOptions();
+const d = createTimingDetector(opts);
+const F = timingFeatures();
+
+// Tuesday 2026-03-10.
+const tuesdayAt = (hour: number) => Date.UTC(2026, 2, 10, hour, 15);
+
+function tx(at: number): VigilEvent {
+  return { id: 'e1', app: 'app', type: 'payment', at, wallet: 'A', counterparty: 'B', amount: 100 };
+}
+
+/** A wallet active 09:00-17:59 UTC on weekdays only: 10 transactions per hour slot. */
+function officeHours() {
+  const hours = new Array<number>(24).fill(0);
+  for (let h = 9; h <= 17; h++) hours[h] = 10;
+  const days = [0, 18, 18, 18, 18, 18, 0];
+  return createFakeSnapshot(d.features).set(F.hours, hours).set(F.days, days);
+}
+
+describe('time helpers', () => {
+  it('derive UTC hour and weekday', () => {
+    expect(utcHour(tuesdayAt(3))).toBe(3);
+    expect(utcHour(Date.UTC(2026, 0, 1, 23, 59))).toBe(23);
+    expect(utcWeekday(Date.UTC(2026, 0, 4))).toBe(0);
+    expect(utcWeekday(tuesdayAt(12))).toBe(2);
+    expect(utcWeekday(Date.UTC(1969, 11, 31, 12))).toBe(3);
+    expect(utcHour(Date.UTC(1969, 11, 31, 22))).toBe(22);
+  });
+  it('late-night windows may wrap midnight', () => {
+    expect(isLateHour(0, 0, 5)).toBe(true);
+    expect(isLateHour(4, 0, 5)).toBe(true);
+    expect(isLateHour(5, 0, 5)).toBe(false);
+    expect(isLateHour(23, 22, 4)).toBe(true);
+    expect(isLateHour(3, 22, 4)).toBe(true);
+    expect(isLateHour(12, 22, 4)).toBe(false);
+  });
+});
+
+describe('oracle.timing', () => {
+  it('a usual hour and day scores 0', () => {
+    const out = runDetector(d, tx(tuesdayAt(11)), officeHours());
+    expect(out.facets.analyzers).toEqual({ timing: 0 });
+    expect(out.signals).toEqual([]);
+  });
+
+  it('an hour the wallet never uses scores 60', () => {
+    const out = runDetector(d, tx(tuesdayAt(21)), officeHours());
+    expect(out.facets.analyzers?.timing).toBe(60);
+    expect(out.signals[0]).toMatchObject({
+      code: 'oracle.timing.unusual_hour',
+      category: 'timing',
+      alert: 'PATTERN_ANOMALY',
+      evidence: { hour: 21, share: 0, history: 90 },
+    });
+  });
+
+  it('smooths over neighbouring hours', () => {
+    // Nothing at 18:00 itself, but 17:00 is busy: an hour next to the usual ones is not unusual.
+    expect(runDetector(d, tx(tuesdayAt(18)), officeHours()).facets.analyzers?.timing).toBe(0);
+  });
+
+  it('a rare hour scores 40', () => {
+    const hours = new Array<number>(24).fill(0);
+    hours[12] = 99;
+    hours[21] = 1;
+    const snap = createFakeSnapshot(d.features).set(F.hours, hours);
+    expect(runDetector(d, tx(tuesdayAt(21)), snap).facets.analyzers?.timing).toBe(40);
+  });
+
+  it('a weekday the wallet never uses scores 30, a rare one 15', () => {
+    const saturday = Date.UTC(2026, 2, 14, 11);
+    const out = runDetector(d, tx(saturday), officeHours());
+    expect(out.facets.analyzers?.timing).toBe(30);
+    expect(out.signals[0]).toMatchObject({ code: 'oracle.timing.unusual_day', evidence: { weekday: 6 } });
+    const days = [2, 20, 20, 20, 20, 20, 0];
+    const snap = createFakeSnapshot(d.features).set(F.days, days);
+    expect(runDetector(d, tx(Date.UTC(2026, 2, 15, 11)), snap).facets.analyzers?.timing).toBe(15);
+  });
+
+  it('late-night activity outside the profile adds up, capped at 100', () => {
+    const sunday3am = Date.UTC(2026, 2, 15, 3);
+    const out = runDetector(d, tx(sunday3am), officeHours());
+    expect(out.facets.analyzers?.timing).toBe(100);
+    expect(out.signals.map((s) => s.code)).toEqual([
+      'oracle.timing.unusual_hour',
+      'oracle.timing.unusual_day',
+      'oracle.timing.late_night',
+    ]);
+  });
+
+  it('late night counts less for a night owl', () => {
+    const hours = new Array<number>(24).fill(0);
+    for (let h = 0; h < 6; h++) hours[h] = 10;
+    const days = [10, 10, 10, 10, 10, 10, 0];
+    const snap = createFakeSnapshot(d.features).set(F.hours, hours).set(F.days, days);
+    const out = runDetector(d, tx(tuesdayAt(3)), snap);
+    expect(out.facets.analyzers?.timing).toBe(10);
+    expect(out.signals[0]).toMatchObject({ code: 'oracle.timing.late_night', evidence: { usual: true } });
+    expect(out.signals[0]?.alert).toBeUndefined();
+  });
+
+  it('without enough history only late night counts', () => {
+    const hours = new Array<number>(24).fill(0);
+    hours[12] = 19;
+    const snap = createFakeSnapshot(d.features).set(F.hours, hours).set(F.days, [0, 0, 19, 0, 0, 0, 0]);
+    expect(runDetector(d, tx(tuesdayAt(21)), snap).facets.analyzers?.timing).toBe(0);
+    expect(runDetector(d, tx(tuesdayAt(2)), snap).facets.analyzers?.timing).toBe(30);
+    // The first transaction of a wallet.
+    expect(runDetector(d, tx(tuesdayAt(2)), createFakeSnapshot(d.features)).facets.analyzers?.timing).toBe(
+      30,
+    );
+    expect(runDetector(d, tx(tuesdayAt(12)), createFakeSnapshot(d.features)).signals).toEqual([]);
+  });
+
+  it('follows a configured late-night window', () => {
+    const d2 = createTimingDetector(resolveOracleOptions({ timing: { lateStartHour: 22, lateEndHour: 4 } }));
+    const snap = createFakeSnapshot(d2.features);
+    expect(runDetector(d2, tx(tuesdayAt(23)), snap).facets.analyzers?.timing).toBe(30);
+    expect(runDetector(d2, tx(tuesdayAt(4)), snap).facets.analyzers?.timing).toBe(0);
+  });
+
+  it('writes 0 without a wallet', () => {
+    const { wallet: _w, ...event } = tx(tuesdayAt(3));
+    expect(runDetector(d, event, createFakeSnapshot(d.features)).facets.analyzers).toEqual({ timing: 0 });
+  });
+});
