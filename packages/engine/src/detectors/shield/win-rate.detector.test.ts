@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import type { AttrValue } from '../../events/event.js';
+import { createFakeFeatures, runDetector, testEvent } from './features.fake.js';
+import { WIN_RATE_DEFAULTS, createWinRateDetector, winRateFeatures } from './win-rate.detector.js';
+
+const d = createWinRateDetector(WIN_RATE_DEFAULTS);
+const f = winRateFeatures();
+const result = (amount: number | undefined, attrs: Record<string, AttrValue>, user: string | null = 'u1') =>
+  testEvent({
+    type: 'game_result',
+    ...(user === null ? {} : { user }),
+    ...(amount === undefined ? {} : { amount }),
+    attrs,
+  });
+/** The user's games before this one (wins of n) and the app's population. */
+const history = (wins: number, n: number, popRate = 0.48, popN = 10_000) =>
+  createFakeFeatures(d.features)
+    .set(f.userWins, { n, mean: n === 0 ? 0 : wins / n, std: 0 })
+    .set(f.appWins, { n: popN, mean: popRate, std: 0 });
+const empty = createFakeFeatures(d.features);
+
+describe('win-rate detector', () => {
+  it('keeps win rates of the user and of the app as stats of won', () => {
+    expect(d.features).toEqual([f.userWins, f.appWins]);
+    expect(f.userWins).toMatchObject({ kind: 'stats', entity: 'user', field: 'won', types: ['game_result'] });
+    expect(f.appWins).toMatchObject({ kind: 'stats', entity: 'app', field: 'won', types: ['game_result'] });
+    expect(d.appliesTo).toEqual(['game_result']);
+  });
+
+  describe('win multiplier (spec: win amount > 100x bet)', () => {
+    it('fires above 100x the bet', () => {
+      const [s, ...rest] = runDetector(d, result(1, { payout: 150, won: true }), empty);
+      expect(rest).toEqual([]);
+      expect(s?.code).toBe('shield.win_rate_anomaly.multiplier');
+      expect(s?.category).toBe('pattern');
+      expect(s?.score).toBeCloseTo(0.7 * (0.6 + 0.4 * (Math.log10(150) - 2)), 10);
+      expect(s?.evidence).toEqual({ bet: 1, payout: 150, multiple: 150, maxMultiplier: 100 });
+      expect(s?.reason).toBe(
+        'User u1 won 150 on a bet of 1: 150x the bet, above the 100x limit; score 0.47.',
+      );
+    });
+
+    it('saturates at 1000x', () => {
+      expect(runDetector(d, result(2, { payout: 5000, won: true }), empty)[0]?.score).toBeCloseTo(0.7, 10);
+    });
+
+    it('stays quiet at exactly 100x and for ordinary wins', () => {
+      expect(runDetector(d, result(1, { payout: 100, won: true }), empty)).toEqual([]);
+      expect(runDetector(d, result(10, { payout: 19.5, won: true }), empty)).toEqual([]);
+    });
+
+    it('skips free bets, missing payouts and non-numeric payouts', () => {
+      expect(runDetector(d, result(0, { payout: 500, won: true }), empty)).toEqual([]);
+      expect(runDetector(d, result(undefined, { payout: 500, won: true }), empty)).toEqual([]);
+      expect(runDetector(d, result(1, { won: true }), empty)).toEqual([]);
+      expect(runDetector(d, result(1, { payout: '500', won: true }), empty)).toEqual([]);
+    });
+
+    it('works for anonymous players', () => {
+      expect(runDetector(d, result(1, { payout: 200 }, null), empty)[0]?.reason).toMatch(/^A player won 200/);
+    });
+  });
+
+  describe('win rate against the population (binomial z-score)', () => {
+    it('fires for 45 wins of 50 where the app wins 48%', () => {
+      const [s] = runDetector(d, result(5, { payout: 9.6, won: true }), history(44, 49));
+      const z = (45 - 50 * 0.48) / Math.sqrt(50 * 0.48 * 0.52);
+      expect(s?.code).toBe('shield.win_rate_anomaly.rate');
+      expect(s?.evidence).toEqual({
+        wins: 45,
+        games: 50,
+        winRate: 0.9,
+        populationRate: 0.48,
+        populationGames: 10_000,
+        z: Math.round(z * 100) / 100,
+      });
+      expect(s?.score).toBeCloseTo(0.7 * (0.6 + 0.4 * ((z - 3) / 3)), 10);
+      expect(s?.reason).toBe(
+        'User u1 won 45 of 50 games (90%) against a win rate of 48% over 10000 games in app casino: binomial z = 5.9 (threshold 3); score 0.69.',
+      );
+    });
+
+    it('counts the current loss too', () => {
+      const [s] = runDetector(d, result(5, { payout: 0, won: false }), history(45, 49));
+      expect(s?.evidence).toMatchObject({ wins: 45, games: 50 });
+    });
+
+    it('stays quiet for a lucky but ordinary player', () => {
+      expect(runDetector(d, result(5, { won: true }), history(25, 49))).toEqual([]);
+      expect(runDetector(d, result(5, { won: true }), history(31, 49))).toEqual([]);
+    });
+
+    it('needs enough games of the user and of the app', () => {
+      expect(runDetector(d, result(5, { won: true }), history(28, 28))).toEqual([]);
+      expect(runDetector(d, result(5, { won: true }), history(29, 29))).toHaveLength(1);
+      expect(runDetector(d, result(5, { won: true }), history(29, 29, 0.48, 499))).toEqual([]);
+    });
+
+    it('ignores a tiny lift that is only significant because of volume', () => {
+      // 50% against 48% over 20 000 games: z ≈ 5.7 but only 2 points above the app.
+      expect(runDetector(d, result(5, { won: true }), history(9_999, 19_999))).toEqual([]);
+    });
+
+    it('keeps the population rate off 0 so the z-score stays finite', () => {
+      const [s] = runDetector(d, result(5, { won: true }), history(19, 29, 0));
+      expect(s?.evidence['populationRate']).toBe(0.01);
+      expect(Number.isFinite(s?.score)).toBe(true);
+    });
+
+    it('skips results without a boolean won or without a user', () => {
+      expect(runDetector(d, result(5, {}), history(45, 49))).toEqual([]);
+      expect(runDetector(d, result(5, { won: 'yes' }), history(45, 49))).toEqual([]);
+      expect(runDetector(d, result(5, { won: true }, null), history(45, 49))).toEqual([]);
+    });
+  });
+});
