@@ -1,0 +1,89 @@
+/**
+ * Bucketed sliding windows.
+ *
+ * A window of W ms is cut into B buckets of width w = W / B (B divides W, so bucket edges fall on
+ * multiples of w). An event at time t lives in bucket k = floor(t / w). For an event at `now`
+ * (bucket kc) the window value sums the buckets kc-B+1 .. kc: every one of them starts after
+ * now - W, so an expired event is never counted, and only the part of bucket kc-B inside the
+ * window is missed (the value may undercount by at most one bucket).
+ *
+ * Each state keeps a ring of B buckets and `head`, the newest bucket written. A newer event
+ * clears the buckets it overtakes. An out-of-order event still inside the ring updates its own
+ * bucket; one older than the ring (k <= head - B) is not stored. Reads for an out-of-order event
+ * sum the held buckets from kc-B+1 up to head: they include events that arrived earlier but are
+ * newer than the current one (never expired ones). Clock skew is harmless: a far-future event
+ * just empties the ring.
+ */
+
+/** Bucket layout of one window. */
+export interface WindowLayout {
+  /** Buckets per window (B). */
+  readonly buckets: number;
+  /** Bucket width in ms (w); buckets × width === window. */
+  readonly width: number;
+}
+
+/**
+ * The layout of a window: the largest bucket count <= target that divides the window exactly.
+ * Throws on a window that is not a positive integer number of ms (a programming error in a spec).
+ * @example windowLayout(3_600_000, 12); // { buckets: 12, width: 300_000 }
+ */
+export function windowLayout(window: number, target: number): WindowLayout {
+  if (!Number.isSafeInteger(window) || window <= 0)
+    throw new Error(`feature window must be a positive integer of milliseconds, got ${window}`);
+  for (let b = Math.max(1, Math.floor(target)); b > 1; b--)
+    if (window % b === 0) return { buckets: b, width: window / b };
+  return { buckets: 1, width: window };
+}
+
+/**
+ * Index of a bucket in its ring (also for negative bucket numbers).
+ * @example ringSlot(-1, 12); // 11
+ */
+export function ringSlot(k: number, buckets: number): number {
+  const r = k % buckets;
+  return r < 0 ? r + buckets : r;
+}
+
+/**
+ * Adds `x` to bucket `k` of the ring stored at `ring[at .. at+buckets)` whose newest bucket is
+ * `head[hi]`. Returns false when `k` is older than the ring and nothing was stored.
+ * @example ringAdd(head, 0, ring, 0, 12, Math.floor(e.at / 300_000), 1);
+ */
+export function ringAdd(
+  head: Float64Array,
+  hi: number,
+  ring: Float64Array | Uint32Array,
+  at: number,
+  buckets: number,
+  k: number,
+  x: number,
+): boolean {
+  const h = head[hi]!;
+  if (k > h) {
+    if (k - h >= buckets) ring.fill(0, at, at + buckets);
+    else for (let j = h + 1; j <= k; j++) ring[at + ringSlot(j, buckets)] = 0;
+    head[hi] = k;
+  } else if (k <= h - buckets) return false;
+  ring[at + ringSlot(k, buckets)]! += x;
+  return true;
+}
+
+/**
+ * Sum of the held buckets from `lo` to the ring's head (see the module comment for `lo`).
+ * @example ringSum(head, 0, ring, 0, 12, kc - 11);
+ */
+export function ringSum(
+  head: Float64Array,
+  hi: number,
+  ring: Float64Array | Uint32Array,
+  at: number,
+  buckets: number,
+  lo: number,
+): number {
+  const h = head[hi]!;
+  const from = lo > h - buckets + 1 ? lo : h - buckets + 1;
+  let s = 0;
+  for (let j = from; j <= h; j++) s += ring[at + ringSlot(j, buckets)]!;
+  return s;
+}
