@@ -95,6 +95,10 @@ describe('createOracleDetectors', () => {
     const [velocity] = createOracleDetectors({ velocity: { windowMs: 600_000 } });
     expect(velocity?.features.some((s) => s.kind === 'count' && s.window === 600_000)).toBe(true);
   });
+  it('the five analyzers share state where they read the same thing', () => {
+    const keys = new Set(createOracleDetectors().flatMap((d) => d.features.map((s) => s.key)));
+    expect(keys.size).toBe(24);
+  });
   it('declares readAs reads together with the spec that keeps their state', () => {
     for (const d of createOracleDetectors()) {
       const keys = new Set(d.features.map((s) => s.key));

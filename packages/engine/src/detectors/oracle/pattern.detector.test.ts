@@ -143,7 +143,7 @@ describe('oracle.pattern: pass-through', () => {
   it('flags funds forwarded to a third party right after they arrived', () => {
     const snap = empty()
       .set(F.lastReceived, { value: 50_000, at: T0 - 2 * MINUTE })
-      .set(F.lastReceivedFrom, { value: 'C', at: T0 - 2 * MINUTE });
+      .set(F.payers, ['C']);
     const out = runDetector(d, tx({ amount: 49_000 }), snap);
     expect(out.facets.analyzers?.pattern).toBe(55);
     expect(out.signals[0]).toMatchObject({
@@ -156,19 +156,19 @@ describe('oracle.pattern: pass-through', () => {
   it('stays quiet when the funds rested, only part moved, or went back to the payer', () => {
     const rested = empty()
       .set(F.lastReceived, { value: 50_000, at: T0 - 2 * HOUR })
-      .set(F.lastReceivedFrom, { value: 'C', at: T0 - 2 * HOUR });
+      .set(F.payers, ['C']);
     expect(runDetector(d, tx({ amount: 49_000 }), rested).facets.analyzers?.pattern).toBe(0);
     const part = empty()
       .set(F.lastReceived, { value: 50_000, at: T0 - MINUTE })
-      .set(F.lastReceivedFrom, { value: 'C', at: T0 - MINUTE });
+      .set(F.payers, ['C']);
     expect(runDetector(d, tx({ amount: 20_000 }), part).facets.analyzers?.pattern).toBe(0);
     const back = empty()
       .set(F.lastReceived, { value: 50_000, at: T0 - MINUTE })
-      .set(F.lastReceivedFrom, { value: 'B', at: T0 - MINUTE });
+      .set(F.payers, ['B']);
     expect(runDetector(d, tx({ amount: 49_000 }), back).facets.analyzers?.pattern).toBe(0);
     const later = empty()
       .set(F.lastReceived, { value: 50_000, at: T0 + 5 * MINUTE })
-      .set(F.lastReceivedFrom, { value: 'C', at: T0 + 5 * MINUTE });
+      .set(F.payers, ['C']);
     expect(runDetector(d, tx({ amount: 49_000 }), later).facets.analyzers?.pattern).toBe(0);
   });
 });

@@ -2,14 +2,16 @@ import {
   count,
   distinct,
   last,
+  neighbors,
   sum,
   type CountSpec,
   type DistinctSpec,
   type LastSpec,
+  type NeighborsSpec,
   type SumSpec,
 } from '../../features/feature-spec.js';
 import type { Detector, DetectorContext, DetectorOutput } from '../detector.js';
-import type { OracleOptions } from './oracle-options.js';
+import { ORACLE_DEFAULTS, type OracleOptions } from './oracle-options.js';
 import {
   emitFinding,
   nearlyEqual,
@@ -45,18 +47,23 @@ export interface PatternFeatures {
   readonly recipientLastAmount: LastSpec;
   /** Last amount the sender received, and when. */
   readonly lastReceived: LastSpec;
-  /** Who paid each address last: keeps the state read as `lastReceivedFrom`. */
-  readonly recipientLastFrom: LastSpec;
-  /** Who paid the sender last. */
-  readonly lastReceivedFrom: LastSpec;
+  /** Recent payers of each address: keeps the state read as `payers`. */
+  readonly recipientPayers: NeighborsSpec;
+  /** The sender's recent payers, newest first (the first is who paid it last). */
+  readonly payers: NeighborsSpec;
 }
 
 /**
  * The feature specs of the pattern analyzer for the given options.
  * @example patternFeatures(ORACLE_DEFAULTS.pattern).reversePairLast.readAs // 'reverse_pair'
  */
-export function patternFeatures(o: OracleOptions['pattern']): PatternFeatures {
+export function patternFeatures(
+  o: OracleOptions['pattern'],
+  neighborMax: number = ORACLE_DEFAULTS.graph.neighborMax,
+): PatternFeatures {
   const t = ORACLE_TYPES;
+  // Same spec as the graph analyzer's one-hop scan (shared state), at least one deep.
+  const max = neighborMax > 0 ? neighborMax : 1;
   return {
     fanOut: distinct({ entity: 'wallet', of: 'counterparty', window: o.windowMs, types: t }),
     recipientFanIn: distinct({ entity: 'counterparty', of: 'wallet', window: o.windowMs, types: t }),
@@ -69,8 +76,8 @@ export function patternFeatures(o: OracleOptions['pattern']): PatternFeatures {
     reversePairLast: last({ entity: 'pair', field: 'amount', types: t, readAs: 'reverse_pair' }),
     recipientLastAmount: last({ entity: 'counterparty', field: 'amount', types: t }),
     lastReceived: last({ entity: 'counterparty', field: 'amount', types: t, readAs: 'wallet' }),
-    recipientLastFrom: last({ entity: 'counterparty', field: 'wallet', types: t }),
-    lastReceivedFrom: last({ entity: 'counterparty', field: 'wallet', types: t, readAs: 'wallet' }),
+    recipientPayers: neighbors({ entity: 'counterparty', of: 'wallet', max, types: t }),
+    payers: neighbors({ entity: 'counterparty', of: 'wallet', max, types: t, readAs: 'wallet' }),
   };
 }
 
@@ -94,7 +101,7 @@ export function patternFeatures(o: OracleOptions['pattern']): PatternFeatures {
 export function createPatternDetector(opts: OracleOptions): Detector {
   const o = opts.pattern;
   const flash = opts.velocity;
-  const F = patternFeatures(o);
+  const F = patternFeatures(o, opts.graph.neighborMax);
   return {
     id: 'oracle.pattern',
     features: Object.freeze([
@@ -109,8 +116,8 @@ export function createPatternDetector(opts: OracleOptions): Detector {
       F.reversePairLast,
       F.recipientLastAmount,
       F.lastReceived,
-      F.recipientLastFrom,
-      F.lastReceivedFrom,
+      F.recipientPayers,
+      F.payers,
     ]),
     appliesTo: ORACLE_TYPES,
     detect(ctx: DetectorContext, out: DetectorOutput): void {
@@ -203,8 +210,7 @@ export function createPatternDetector(opts: OracleOptions): Detector {
         const gotAmount = seenAmount(got);
         if (got !== undefined && gotAmount !== undefined && gotAmount > 0) {
           const dt = e.at - got.at;
-          const from = f.get(F.lastReceivedFrom);
-          const fromAddr = from !== undefined && typeof from.value === 'string' ? from.value : undefined;
+          const fromAddr = f.get(F.payers)[0];
           if (
             dt >= -CLOCK_SKEW_MS &&
             dt <= o.passThroughWindowMs &&
