@@ -24,7 +24,7 @@ export const EventInputSchema = Type.Object(
       }),
     ),
     user: Type.Optional(Id),
-    tier: Type.Optional(Type.Union(TIERS.map((t) => Type.Literal(t)))),
+    tier: Type.Optional(Type.Enum(TIERS)),
     amount: Type.Optional(Type.Number({ minimum: 0, maximum: 1e15 })),
     currency: Type.Optional(Type.String({ minLength: 1, maxLength: 12 })),
     ip: Type.Optional(Type.String({ minLength: 2, maxLength: 45 })),

@@ -66,3 +66,12 @@ describe('validateEvent', () => {
     expect(r.ok ? [] : r.problems).toEqual([{ path: '/app', message: 'app is required' }]);
   });
 });
+
+describe('tier', () => {
+  it('accepts known tiers and rejects others', () => {
+    const ok = validateEvent({ id: 't1', type: 'login', tier: 'vip' }, { now, app: 'a' });
+    expect(ok.ok && ok.value.tier).toBe('vip');
+    const bad = validateEvent({ id: 't2', type: 'login', tier: 'diamond' }, { now, app: 'a' });
+    expect(bad.ok ? [] : bad.problems.map((p) => p.path)).toContain('/tier');
+  });
+});
