@@ -1,8 +1,8 @@
 import Type from 'typebox';
-import { SIGNAL_EVENT_IMPACTS } from '../../events/event-types.js';
+import { SIGNAL_EVENT_IMPACTS, type BuiltinEventType } from '../../events/event-types.js';
 import { SECOND, count, type CountSpec } from '../../features/feature-spec.js';
 import type { Detector, DetectorContext, DetectorOutput } from '../detector.js';
-import { optCount, optDuration, optEnabled, optStrings, optUnit } from './shield-options.js';
+import { optCount, optDuration, optEnabled, optEventTypes, optStrings, optUnit } from './shield-options.js';
 import { attrFlag, formatDuration, graded, pushSignal, ramp, round } from './shield-signal.js';
 
 /** Options of the bot-behaviour detector. */
@@ -13,6 +13,8 @@ export interface BotBehaviorOptions {
   readonly impact: number;
   /** Extra user-agent substrings (case-insensitive) that mark automation, added to the built-in list. */
   readonly userAgentPatterns: readonly string[];
+  /** Event types that are actions of the client, counted for bursts (not server-made results). */
+  readonly burstTypes: readonly BuiltinEventType[];
   /** Window for the event burst check. */
   readonly burstWindowMs: number;
   /** Events by one user or device within the burst window that fire. */
@@ -21,14 +23,28 @@ export interface BotBehaviorOptions {
   readonly burstSaturate: number;
 }
 
-/** Defaults: built-in crawler / headless patterns; 10 events within 10 s fire. @example BOT_BEHAVIOR_DEFAULTS.burstCount; // 10 */
+/** Defaults: built-in crawler / headless patterns; 15 client actions within 10 s fire. @example BOT_BEHAVIOR_DEFAULTS.burstCount; // 15 */
 export const BOT_BEHAVIOR_DEFAULTS: BotBehaviorOptions = Object.freeze({
   enabled: true,
   impact: SIGNAL_EVENT_IMPACTS.bot_detection,
   userAgentPatterns: Object.freeze([]),
+  burstTypes: Object.freeze([
+    'signup',
+    'login',
+    'payment',
+    'transfer',
+    'withdrawal',
+    'referral',
+    'upload',
+    'wallet_connect',
+    'nft_listing',
+    'game_bet',
+    'social',
+    'report',
+  ] as const),
   burstWindowMs: 10 * SECOND,
-  burstCount: 10,
-  burstSaturate: 30,
+  burstCount: 15,
+  burstSaturate: 40,
 });
 
 /** Schema of {@link BotBehaviorOptions} (every field optional). @example Compile(BotBehaviorOptionsSchema).Check({ userAgentPatterns: ['mybot'] }) */
@@ -37,16 +53,21 @@ export const BotBehaviorOptionsSchema = Type.Object(
     enabled: optEnabled(),
     impact: optUnit('Score of a confirmed automation flag (default 0.8)'),
     userAgentPatterns: optStrings('Extra user-agent substrings that mark automation'),
+    burstTypes: optEventTypes(
+      'Client actions counted for bursts (default: activity types but game_result, chargeback, behavior)',
+    ),
     burstWindowMs: optDuration('Window of the burst check (default 10 seconds)'),
-    burstCount: optCount('Events per user or device in the window that fire (default 10)'),
-    burstSaturate: optCount('Events in the window that score the full impact (default 30)'),
+    burstCount: optCount('Events per user or device in the window that fire (default 15)'),
+    burstSaturate: optCount('Events in the window that score the full impact (default 40)'),
   },
   { additionalProperties: false },
 );
 
 /**
  * Built-in user-agent markers of automation: headless browsers, browser drivers, HTTP libraries
- * and self-declared crawlers. Word-ish `bot` skips the phone brand Cubot.
+ * and self-declared crawlers, plus `bot` as a word ending (Googlebot, AhrefsBot) that skips the
+ * phone brand Cubot. Compact on purpose: full crawler catalogues belong in a `user_agent` list.
+ * @example BOT_USER_AGENT_PATTERNS.includes('python-requests'); // true
  */
 export const BOT_USER_AGENT_PATTERNS = Object.freeze([
   'headlesschrome',
@@ -78,6 +99,15 @@ export const BOT_USER_AGENT_PATTERNS = Object.freeze([
   'spider',
   'slurp',
   'scraper',
+  'fetcher',
+  'archiver',
+  'httrack',
+  'facebookexternalhit',
+  '-google',
+  'googleother',
+  // Browsers never put a URL in their user agent; crawlers announce their info page this way.
+  'http://',
+  'https://',
 ] as const);
 
 /** Regex-escapes a literal. */
@@ -94,17 +124,17 @@ function compileUserAgentRe(extra: readonly string[]): RegExp {
 
 /** The features the bot-behaviour detector reads. */
 export interface BotBehaviorFeatures {
-  /** The user's events of any type in the burst window, including this one. */
+  /** The user's client actions in the burst window, including this one. */
   readonly userBurst: CountSpec;
-  /** The device's events of any type in the burst window, including this one. */
+  /** The device's client actions in the burst window, including this one. */
   readonly deviceBurst: CountSpec;
 }
 
 /** @example botBehaviorFeatures(BOT_BEHAVIOR_DEFAULTS).userBurst.window; // 10000 */
 export function botBehaviorFeatures(opts: BotBehaviorOptions): BotBehaviorFeatures {
   return {
-    userBurst: count({ entity: 'user', window: opts.burstWindowMs }),
-    deviceBurst: count({ entity: 'device', window: opts.burstWindowMs }),
+    userBurst: count({ entity: 'user', types: opts.burstTypes, window: opts.burstWindowMs }),
+    deviceBurst: count({ entity: 'device', types: opts.burstTypes, window: opts.burstWindowMs }),
   };
 }
 
@@ -118,7 +148,7 @@ const NOT_AUTOMATED = new Set(['', 'none', 'false', '0', 'no']);
 /**
  * Bot behaviour (spec proactive rule 6): automation flags from the tracker (`attrs.automation`,
  * `attrs.webdriver`, `attrs.headless`), a crawler / headless / HTTP-library user agent, and a
- * burst of events by one user or device within seconds. The findings describe one actor, so
+ * burst of client actions by one user or device within seconds (checked on those actions). The findings describe one actor, so
  * they make one signal: the strongest finding names the code (`shield.bot_behavior.automation`,
  * `.user_agent` or `.burst`) and the reason lists all. Category `behavior`.
  * @example const d = createBotBehaviorDetector(BOT_BEHAVIOR_DEFAULTS); // userAgent 'HeadlessChrome/120' -> 0.72
@@ -127,6 +157,7 @@ export function createBotBehaviorDetector(opts: BotBehaviorOptions): Detector {
   const f = botBehaviorFeatures(opts);
   const uaRe = compileUserAgentRe(opts.userAgentPatterns);
   const burstLabel = formatDuration(opts.burstWindowMs);
+  const burstTypes = new Set<string>(opts.burstTypes);
   return {
     id: 'shield.bot_behavior',
     features: [f.userBurst, f.deviceBurst],
@@ -141,10 +172,14 @@ export function createBotBehaviorDetector(opts: BotBehaviorOptions): Detector {
         attrFlag(e, 'headless');
       const ua = e.userAgent;
       const uaMatch = ua === undefined || ua === '' ? null : uaRe.exec(ua);
-      const burst = Math.max(
-        e.user === undefined ? 0 : ctx.features.get(f.userBurst),
-        e.device === undefined ? 0 : ctx.features.get(f.deviceBurst),
-      );
+      // Server-made events (a game's result) ride along with the action; only actions count.
+      const counted = burstTypes.has(e.type);
+      const burst = !counted
+        ? 0
+        : Math.max(
+            e.user === undefined ? 0 : ctx.features.get(f.userBurst),
+            e.device === undefined ? 0 : ctx.features.get(f.deviceBurst),
+          );
       const bursty = burst >= opts.burstCount;
       if (!automated && uaMatch === null && !bursty) return;
 

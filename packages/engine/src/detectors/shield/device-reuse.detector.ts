@@ -52,9 +52,10 @@ export function deviceReuseFeatures(opts: DeviceReuseOptions): DeviceReuseFeatur
 }
 
 /**
- * Device reuse: one device used by several accounts (spec proactive rule 1). Device state is
- * shared by every app, so accounts from different apps count together. Code
- * `shield.device_reuse.accounts`, category `identity`, alert SYBIL_ATTACK.
+ * Device reuse: one device used by several accounts (spec proactive rule 1), counted in the
+ * feature store's scope (the memory store keeps state per app; known-bad devices reach other
+ * apps through lists). Code `shield.device_reuse.accounts`, category `identity`, alert
+ * SYBIL_ATTACK.
  * @example const d = createDeviceReuseDetector(DEVICE_REUSE_DEFAULTS); // 5 accounts on a device -> ~0.65
  */
 export function createDeviceReuseDetector(opts: DeviceReuseOptions): Detector {

@@ -85,7 +85,7 @@ const SHARED_WEIGHT = 0.7;
  * and many accounts on one IP (`shield.ip_reputation.shared`, skipped for private addresses).
  * Reputation sources describe one IP, so they make one signal coded by the strongest
  * (`shield.ip_reputation.listed` or `.anonymizer`). An allow-list entry for the IP silences the
- * detector. Category `reputation`. Lists are shared by every app.
+ * detector. Category `reputation`.
  * @example const d = createIpReputationDetector(IP_REPUTATION_DEFAULTS); // Tor exit -> 0.6
  */
 export function createIpReputationDetector(opts: IpReputationOptions): Detector {

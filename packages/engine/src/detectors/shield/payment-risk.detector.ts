@@ -127,7 +127,7 @@ const WEIGHT = {
  * device or instrument charged back beyond the user's own chargebacks (`.linked_chargeback`),
  * a merchant's chargeback ratio (`.merchant_chargebacks`), many instruments or devices per user
  * (`.many_instruments`), and a failed payment in a burst of attempts (`.card_testing`).
- * Category `report`. Device and instrument state is shared by every app.
+ * Category `report`.
  * @example const d = createPaymentRiskDetector(PAYMENT_RISK_DEFAULTS); // withdrawal by a user with 2 chargebacks in 5 payments -> fires
  */
 export function createPaymentRiskDetector(opts: PaymentRiskOptions): Detector {

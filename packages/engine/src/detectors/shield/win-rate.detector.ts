@@ -80,9 +80,8 @@ const P_MAX = 0.99;
  * Win-rate anomaly on `game_result` events (`amount` = bet, `attrs.payout`, `attrs.won`), spec
  * proactive rule 4: a payout above `maxMultiplier` times the bet (`shield.win_rate_anomaly.multiplier`),
  * and a user win rate far above the app's population rate, by the binomial z-score
- * (wins - n·p) / sqrt(n·p·(1-p)) (`shield.win_rate_anomaly.rate`). Category `pattern`. The user's
- * history spans every app while the population is per app, which is what the shield wants for a
- * user who games one app at a time.
+ * (wins - n·p) / sqrt(n·p·(1-p)) (`shield.win_rate_anomaly.rate`). Category `pattern`. The
+ * population is every game result of the event's app (entity `app`).
  * @example const d = createWinRateDetector(WIN_RATE_DEFAULTS); // 45 wins of 50 where the app wins 48% -> fires
  */
 export function createWinRateDetector(opts: WinRateOptions): Detector {
