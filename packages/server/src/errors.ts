@@ -2,8 +2,8 @@
 export const ERROR_CODES = [
   'bad_request',
   'invalid_json',
+  'json_too_deep',
   'validation_failed',
-  'event_invalid',
   'batch_too_large',
   'payload_too_large',
   'unsupported_media_type',

@@ -1,0 +1,98 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { registerAuth } from './http/auth-hook.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import { registerJsonParser } from './http/json-body.js';
+import type { Metrics } from './http/metrics.js';
+import type { RateLimiter } from './http/rate-limit.js';
+import { ErrorSchema } from './http/schemas.js';
+import { validatorCompiler } from './http/validator.js';
+import type { AppService } from './modules/apps/app.service.js';
+import { appRoutes } from './modules/apps/app.routes.js';
+import type { AuthService } from './modules/auth/auth.service.js';
+import { keyRoutes } from './modules/auth/key.routes.js';
+import type { KeyService } from './modules/auth/key.service.js';
+import { systemRoutes } from './modules/system/system.routes.js';
+import type { Db } from './storage/database.js';
+import { ulid } from './storage/ulid.js';
+
+/** Everything the HTTP layer needs, already wired (see runtime.ts). */
+export interface AppDeps {
+  readonly config: Pick<Config, 'bodyLimitBytes' | 'jsonMaxDepth'>;
+  readonly db: Db;
+  readonly auth: AuthService;
+  readonly limiter: RateLimiter;
+  readonly apps: AppService;
+  readonly keys: KeyService;
+  readonly metrics: Metrics;
+  /** False while feature state is being restored (readyz answers 503). */
+  readonly isReady: () => boolean;
+  /** A pino logger; absent means no logging (tests). */
+  readonly logger?: FastifyBaseLogger;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Builds the Fastify instance with every route, hook and plugin. Never listens: `main.ts` does,
+ * tests use `app.inject()`.
+ * @example
+ * const app = await buildApp(runtime); const res = await app.inject({ method: 'GET', url: '/healthz' });
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const base = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: deps.config.bodyLimitBytes,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : ulid();
+    },
+    return503OnClosing: true,
+  });
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Vigil API',
+        version: '0.1.0',
+        description:
+          'Real-time fraud, abuse and bot defence. Send events, get decisions. Errors always answer `{ error, message, details }`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.addSchema(ErrorSchema);
+
+  app.setValidatorCompiler(validatorCompiler);
+  registerErrorHandling(app);
+  registerJsonParser(app, { maxDepth: deps.config.jsonMaxDepth });
+  registerAuth(app, { auth: deps.auth, limiter: deps.limiter });
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    void reply.header('x-request-id', req.id);
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.is404 ? '(unmatched)' : (req.routeOptions.url ?? '(unmatched)');
+    const status = reply.statusCode;
+    deps.metrics.httpRequests.inc({ method: req.method, route, status: String(status) });
+    deps.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    req.log.debug({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'request');
+  });
+
+  await app.register(systemRoutes({ db: deps.db, metrics: deps.metrics, isReady: deps.isReady }));
+  await app.register(appRoutes({ apps: deps.apps }));
+  await app.register(keyRoutes({ keys: deps.keys }));
+
+  app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  return app;
+}
