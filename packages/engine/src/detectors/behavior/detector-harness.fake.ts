@@ -1,6 +1,7 @@
 import type { VigilEvent } from '../../events/event.js';
 import type { FeatureSpec, FeatureValueOf } from '../../features/feature-spec.js';
-import type { FeatureSnapshot } from '../../features/feature-store.js';
+import { compilePlan, type FeatureSnapshot } from '../../features/feature-store.js';
+import { createMemoryFeatureStore } from '../../features/memory-store.js';
 import { emptyLists } from '../../lists/list-lookup.js';
 import type { Detector, DetectorOutput, Facets } from '../detector.js';
 import type { Signal } from '../signal.js';
@@ -87,4 +88,20 @@ let seq = 0;
 export function makeEvent(e: Partial<VigilEvent> & Pick<VigilEvent, 'type'>): VigilEvent {
   seq += 1;
   return { id: `e${seq}`, app: 'app1', at: T0, ...e };
+}
+
+/**
+ * Detectors over one real in-memory feature store, one event after another (as the engine runs
+ * them): returns a function that scores the next event and gives what the detectors wrote.
+ * @example const next = createPipeline(createMafDetectors()); next({ type: 'signup', ip: '1.2.3.4' });
+ */
+export function createPipeline(
+  detectors: readonly Detector[],
+): (e: Partial<VigilEvent> & Pick<VigilEvent, 'type'>) => HarnessResult {
+  const plan = compilePlan(detectors.flatMap((d) => d.features));
+  const store = createMemoryFeatureStore();
+  return (e) => {
+    const event = makeEvent(e);
+    return runDetectors(detectors, event, store.evaluate(plan, event), event.at);
+  };
 }
