@@ -8,7 +8,7 @@ import {
   enforcementBandOf,
   enforcementFor,
   flagOfRisk,
-  levelOf,
+  riskLevelFor,
   maxFlag,
   maxOutcome,
 } from './policy-rules.js';
@@ -111,13 +111,13 @@ describe('risk levels (oracle table)', () => {
     [81, 'CRITICAL'],
     [100, 'CRITICAL'],
   ] as const)('score %i is %s', (score, level) => {
-    expect(levelOf(score, B)).toBe(level);
+    expect(riskLevelFor(score, B)).toBe(level);
   });
   it('NaN is CRITICAL, never approved', () => {
-    expect(levelOf(Number.NaN, B)).toBe('CRITICAL');
+    expect(riskLevelFor(Number.NaN, B)).toBe('CRITICAL');
   });
   it('follows configured bands', () => {
-    expect(levelOf(30, { LOW: 10, MEDIUM: 30, HIGH: 50, CRITICAL: 70 })).toBe('MEDIUM');
+    expect(riskLevelFor(30, { LOW: 10, MEDIUM: 30, HIGH: 50, CRITICAL: 70 })).toBe('MEDIUM');
   });
 });
 

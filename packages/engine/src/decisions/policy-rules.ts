@@ -43,9 +43,9 @@ export function maxFlag(a: FlagColor, b: FlagColor): FlagColor {
  * Risk level of a 0..100 score given the lowest score of each level (defaults: SAFE 0-20, LOW
  * 21-40, MEDIUM 41-60, HIGH 61-80, CRITICAL 81-100). NaN is CRITICAL: an unknown risk is never
  * approved automatically.
- * @example levelOf(20, { LOW: 21, MEDIUM: 41, HIGH: 61, CRITICAL: 81 }); // 'SAFE'
+ * @example riskLevelFor(20, { LOW: 21, MEDIUM: 41, HIGH: 61, CRITICAL: 81 }); // 'SAFE'
  */
-export function levelOf(score: number, bands: RiskBands): RiskLevel {
+export function riskLevelFor(score: number, bands: RiskBands): RiskLevel {
   if (Number.isNaN(score)) return 'CRITICAL';
   if (score >= bands.CRITICAL) return 'CRITICAL';
   if (score >= bands.HIGH) return 'HIGH';

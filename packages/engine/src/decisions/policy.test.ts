@@ -169,13 +169,13 @@ describe('decision stage: flag, escalation, access, captcha', () => {
   it('escalation raises the outcome and never lowers it', () => {
     const p = createPolicy(DEFAULT_POLICY_CONFIG, {
       escalate: (flag, score) =>
-        flag === 'RED' && score < 40 ? 'block' : flag === 'RED' ? 'challenge' : undefined,
+        flag !== 'RED'
+          ? undefined
+          : { outcome: score < 40 ? 'block' : 'challenge', reason: `${flag} flag, score ${score}.` },
     });
     const up = p.decide(input([], { facets: { flag: 'RED', behaviorScore: 20 } }));
     expect(up.outcome).toBe('block');
-    expect(up.explanation).toContain(
-      'Escalated from allow to block: RED anomaly flag with a behaviour score of 20.',
-    );
+    expect(up.explanation).toContain('Escalated from allow to block: RED flag, score 20.');
     const notDown = p.decide(input([sig('identity', 0.9)], { facets: { flag: 'RED', behaviorScore: 80 } }));
     expect(notDown.outcome).toBe('block');
   });

@@ -11,7 +11,7 @@ import {
   compileEnforcement,
   enforcementBandOf,
   flagOfRisk,
-  levelOf,
+  riskLevelFor,
   maxFlag,
   maxOutcome,
 } from './policy-rules.js';
@@ -29,9 +29,12 @@ export interface DecisionInput {
 
 /**
  * The escalation matrix of the anomaly flagger: the outcome a flag asks for given the behaviour
- * score, or undefined for none. The engine passes MAF's `escalate`.
+ * score, with one sentence saying why, or undefined for none. The engine passes MAF's `escalate`.
  */
-export type Escalation = (flag: FlagColor, behaviorScore: number) => Outcome | undefined;
+export type Escalation = (
+  flag: FlagColor,
+  behaviorScore: number,
+) => { readonly outcome: Outcome; readonly reason: string } | undefined;
 
 /** Options of {@link createPolicy}. */
 export interface PolicyOptions {
@@ -144,11 +147,12 @@ export function createPolicy(config: PolicyConfig, opts: PolicyOptions = {}): Po
       }
     }
 
-    let risk = combine(signals, input.models, config, analyzers);
+    // Rounded to 1e-9 so float noise (1 − (1 − 0.75) = 0.7500000000000001) does not reach reports.
+    let risk = Math.round(combine(signals, input.models, config, analyzers) * 1e9) / 1e9;
     if (blockListed && !(risk >= criticalFloor)) risk = criticalFloor;
     const rawScore = risk * 100;
     const score = Math.round(rawScore);
-    const level: RiskLevel = levelOf(score, bands);
+    const level: RiskLevel = riskLevelFor(score, bands);
     const levelOutcome = config.levels.outcomes[level];
     let outcome = maxOutcome(levelOutcome, actionOutcome);
     if (blockListed) outcome = 'block';
@@ -158,11 +162,9 @@ export function createPolicy(config: PolicyConfig, opts: PolicyOptions = {}): Po
     const notes: string[] = [];
     if (escalate !== undefined) {
       const e = escalate(flag, behaviorScore);
-      if (e !== undefined && maxOutcome(outcome, e) !== outcome) {
-        notes.push(
-          `Escalated from ${outcome} to ${e}: ${flag} anomaly flag with a behaviour score of ${Math.round(behaviorScore)}.`,
-        );
-        outcome = e;
+      if (e !== undefined && maxOutcome(outcome, e.outcome) !== outcome) {
+        notes.push(`Escalated from ${outcome} to ${e.outcome}: ${e.reason}`);
+        outcome = e.outcome;
       }
     }
     if (blockListed) notes.push('Outcome forced to block by a block-list entry.');
