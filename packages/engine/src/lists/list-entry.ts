@@ -6,6 +6,7 @@ import { LIST_KINDS, LIST_VERDICTS, type ListHit, type ListKind, type ListVerdic
 /**
  * The wire shape of one list entry (API bodies, bulk loads). Values are normalised by
  * {@link normalizeListEntry}; see there for what each kind accepts.
+ * @example Compile(ListEntryInputSchema).Check({ kind: 'ip', value: '10.0.0.0/8', verdict: 'block' }); // true
  */
 export const ListEntryInputSchema = Type.Object(
   {
@@ -29,12 +30,13 @@ export const ListEntryInputSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** One entry as an operator or a feed sends it. */
+/** One entry as an operator or a feed sends it. @example const e: ListEntryInput = { kind: 'wallet', value: '0xabc', verdict: 'block', label: 'sanctioned' }; */
 export type ListEntryInput = Static<typeof ListEntryInputSchema>;
 
 /**
  * A stored, normalised entry. It is also the {@link ListHit} that lookups return, so a hit
  * costs no allocation: `match` is the canonical value (an IP, a CIDR range, a domain, a pattern).
+ * @example lists.entries('ip')[0]?.value; // '10.0.0.0/8'
  */
 export interface ListEntry extends ListHit {
   readonly kind: ListKind;
@@ -43,7 +45,7 @@ export interface ListEntry extends ListHit {
   readonly expiresAt?: number;
 }
 
-/** Default label of an entry that has none. */
+/** Default label of an entry that has none. @example DEFAULT_LIST_LABELS.block; // 'blocklist' */
 export const DEFAULT_LIST_LABELS = {
   block: 'blocklist',
   allow: 'allowlist',
@@ -54,7 +56,7 @@ const DOMAIN_RE = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
 const NO_SPACE_RE = /^\S+$/;
 const MAX_ID = 200;
 
-/** A value normalised for one list kind. `ip` values also carry their parsed range. */
+/** A value normalised for one list kind. `ip` values also carry their parsed range. @example const n = normalizeListValue('wallet', '0xAB'); // n.value.value === '0xab' */
 export type NormalizedValue =
   | {
       readonly kind: 'ip';

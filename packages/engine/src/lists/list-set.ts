@@ -11,7 +11,7 @@ import {
 import { LIST_KINDS, type ListHit, type ListKind, type ListLookup } from './list-lookup.js';
 import { createPatternMatcher, type PatternMatcher } from './pattern-matcher.js';
 
-/** Result of a bulk {@link ListSet.load}: rows are 0-based positions in the input. */
+/** Result of a bulk {@link ListSet.load}: rows are 0-based positions in the input. @example lists.load(rows).errors[0]; // { row: 3, problems: [{ path: '/value', message: '...' }] } */
 export interface ListLoadReport {
   readonly loaded: number;
   readonly failed: number;
@@ -25,6 +25,7 @@ export interface ListLoadReport {
  * (so the latest verdict for a value wins). Between entries that match the same value, the more
  * specific one wins: an exact address over any range and a longer prefix over a shorter one, a
  * subdomain over its parent domain, a longer user-agent pattern over a shorter one.
+ * @example const lists: ListSet = createListSet(); lists.add({ kind: 'user', value: 'u1', verdict: 'block' });
  */
 export interface ListSet extends ListLookup {
   /** Validates, normalises and stores one entry (replacing any entry for the same value). */

@@ -1,4 +1,4 @@
-/** Finds, in one pass over a text, the longest of many substring patterns that occurs in it. */
+/** Finds, in one pass over a text, the longest of many substring patterns that occurs in it. @example matcher.find('python-requests/2.31'); */
 export interface PatternMatcher<T> {
   /** The payload of the longest pattern found in `text`, or undefined. Case handling is the caller's. */
   find(text: string): T | undefined;

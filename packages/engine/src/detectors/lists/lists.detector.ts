@@ -4,7 +4,7 @@ import type { ListHit, ListKind } from '../../lists/list-lookup.js';
 import type { Detector, DetectorContext, DetectorOutput } from '../detector.js';
 import type { AlertType, Signal } from '../signal.js';
 
-/** Options of the list detector. */
+/** Options of the list detector. @example const o: ListsOptions = { ...LISTS_DEFAULTS, blockScore: 0.9 }; */
 export interface ListsOptions {
   /** Run this detector. */
   readonly enabled: boolean;
