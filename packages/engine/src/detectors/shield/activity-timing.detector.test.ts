@@ -5,7 +5,8 @@ import {
   activityTimingFeatures,
   createActivityTimingDetector,
 } from './activity-timing.detector.js';
-import { createFakeFeatures, runDetector, testEvent } from './features.fake.js';
+import { DAY, HOUR } from '../../features/feature-spec.js';
+import { T0, createFakeFeatures, runDetector, testEvent } from './features.fake.js';
 
 const d = createActivityTimingDetector(ACTIVITY_TIMING_DEFAULTS);
 const f = activityTimingFeatures(ACTIVITY_TIMING_DEFAULTS);
@@ -18,17 +19,21 @@ function profile(hours: readonly number[], perHour: number): number[] {
 }
 const OFFICE = profile([9, 10, 11, 12, 13, 14, 15, 16, 17], 12); // 108 events, 09:00-17:59 UTC
 const at = (hour: number) => Date.UTC(2026, 0, 5, hour, 17);
-const run = (hist: readonly number[], fields: Partial<VigilEvent>) =>
+const MONTH_AGO = T0 - 30 * DAY;
+const run = (hist: readonly number[], fields: Partial<VigilEvent>, firstSeen: number | null = MONTH_AGO) =>
   runDetector(
     d,
     testEvent({ type: 'login', user: 'u1', ...fields }),
-    createFakeFeatures(d.features).set(f.hours, hist),
+    createFakeFeatures(d.features)
+      .set(f.hours, hist)
+      .set(f.firstSeen, firstSeen ?? undefined),
   );
 
 describe('activity-timing detector', () => {
   it("declares the user's hour-of-day profile over logins and money events", () => {
-    expect(d.features).toEqual([f.hours]);
+    expect(d.features).toEqual([f.hours, f.firstSeen]);
     expect(f.hours).toMatchObject({ kind: 'hist', entity: 'user', of: 'hour' });
+    expect(f.firstSeen).toMatchObject({ kind: 'first', entity: 'user' });
     expect(d.appliesTo).toEqual(['login', 'payment', 'transfer', 'withdrawal', 'game_bet']);
   });
 
@@ -73,11 +78,11 @@ describe('activity-timing detector', () => {
     // 16:00 UTC is 02:00 in Sydney (151°E, UTC+10).
     const [s] = run(OFFICE, { at: at(16), geo: { lat: -33.87, lon: 151.21 } });
     expect(s).toBeUndefined(); // 16:00 UTC is within this user's usual UTC hours
-    const newcomer = run(profile([], 0), { at: at(16), geo: { lat: -33.87, lon: 151.21 } });
+    const newcomer = run(profile([], 0), { at: at(16), geo: { lat: -33.87, lon: 151.21 } }, null);
     expect(newcomer[0]?.code).toBe('shield.activity_timing.night');
     expect(newcomer[0]?.evidence).toMatchObject({ utcHour: 16, localHour: 2, utcOffset: 10 });
     expect(newcomer[0]?.reason).toBe(
-      'User u1 is active at 02:00 UTC+10, at night, with too little history (0 of 30 events) to know their usual hours; score 0.15.',
+      'User u1 is active at 02:00 UTC+10, at night, with too little history (a new account) to know their usual hours; score 0.15.',
     );
   });
 
@@ -87,7 +92,19 @@ describe('activity-timing detector', () => {
     expect(s?.code).toBe('shield.activity_timing.night');
     expect(s?.score).toBe(0.15);
     expect(s?.severity).toBe('info');
+    expect(s?.reason).toContain('(10 events, account age 29 days)');
     expect(run(few, { at: at(14) })).toEqual([]);
+  });
+
+  it('does not judge the hours of a young account, however busy', () => {
+    // 108 events in three days: the profile does not span enough days to call 03:00 unusual.
+    const young = run(OFFICE, { at: at(3) }, at(3) - 3 * DAY - 2 * HOUR);
+    expect(young.map((s) => s.code)).toEqual(['shield.activity_timing.night']);
+    expect(young[0]?.reason).toContain('(108 events, account age 3 days)');
+    expect(run(OFFICE, { at: at(3) }, at(3) - 20 * 60_000)[0]?.reason).toContain('account age under an hour');
+    expect(run(OFFICE, { at: at(3) }, at(3) - 30 * HOUR)[0]?.reason).toContain('account age 30 hours');
+    // A first-seen time after the event (clock skew) is no history either.
+    expect(run(OFFICE, { at: at(3) }, at(3) + HOUR)[0]?.code).toBe('shield.activity_timing.night');
   });
 
   it('follows night options, including a night that wraps midnight, and can turn it off', () => {

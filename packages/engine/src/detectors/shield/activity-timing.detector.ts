@@ -1,10 +1,10 @@
 import Type from 'typebox';
 import { SIGNAL_EVENT_IMPACTS, type BuiltinEventType } from '../../events/event-types.js';
-import { HOUR, hist, type HistSpec } from '../../features/feature-spec.js';
+import { DAY, HOUR, first, hist, type FirstSpec, type HistSpec } from '../../features/feature-spec.js';
 import type { Detector, DetectorContext, DetectorOutput } from '../detector.js';
 import type { EvidenceValue } from '../signal.js';
-import { optCount, optEnabled, optEventTypes, optHour, optUnit } from './shield-options.js';
-import { graded, pushSignal, round } from './shield-signal.js';
+import { optCount, optDuration, optEnabled, optEventTypes, optHour, optUnit } from './shield-options.js';
+import { formatDuration, graded, pushSignal, round } from './shield-signal.js';
 
 /** Options of the activity-timing detector. */
 export interface ActivityTimingOptions {
@@ -16,6 +16,8 @@ export interface ActivityTimingOptions {
   readonly types: readonly BuiltinEventType[];
   /** Events in the user's hour profile before unusual hours are judged. */
   readonly minHistory: number;
+  /** Account age (since first seen) before unusual hours are judged: a profile must span days. */
+  readonly minHistoryMs: number;
   /** The current hour (smoothed with its neighbours) is unusual below this share of the profile. */
   readonly rareShare: number;
   /** First local hour of the night (inclusive). */
@@ -28,12 +30,13 @@ export interface ActivityTimingOptions {
   readonly nightScore: number;
 }
 
-/** Defaults: unusual below 2% of ≥ 30 past events; night 00:00-05:00 local. @example ACTIVITY_TIMING_DEFAULTS.minHistory; // 30 */
+/** Defaults: unusual below 2% of ≥ 30 past events over ≥ 7 days; night 00:00-05:00 local. @example ACTIVITY_TIMING_DEFAULTS.minHistory; // 30 */
 export const ACTIVITY_TIMING_DEFAULTS: ActivityTimingOptions = Object.freeze({
   enabled: true,
   impact: SIGNAL_EVENT_IMPACTS.behavioral_anomaly,
   types: Object.freeze(['login', 'payment', 'transfer', 'withdrawal', 'game_bet'] as const),
   minHistory: 30,
+  minHistoryMs: 7 * DAY,
   rareShare: 0.02,
   nightStartHour: 0,
   nightEndHour: 5,
@@ -48,6 +51,7 @@ export const ActivityTimingOptionsSchema = Type.Object(
     impact: optUnit('Score of the rarest hour (default 0.5)'),
     types: optEventTypes('Event types profiled (default login, payment, transfer, withdrawal, game_bet)'),
     minHistory: optCount('Past events before unusual hours are judged (default 30)'),
+    minHistoryMs: optDuration('Account age before unusual hours are judged (default 7 days)'),
     rareShare: optUnit('Share of the profile below which an hour is unusual (default 0.02)'),
     nightStartHour: optHour('First local night hour (default 0)'),
     nightEndHour: optHour('Local hour the night ends, exclusive (default 5)'),
@@ -61,11 +65,26 @@ export const ActivityTimingOptionsSchema = Type.Object(
 export interface ActivityTimingFeatures {
   /** The user's past events per UTC hour of day. */
   readonly hours: HistSpec;
+  /** When the user was first seen (any event type). */
+  readonly firstSeen: FirstSpec;
 }
 
 /** @example activityTimingFeatures(ACTIVITY_TIMING_DEFAULTS).hours.of; // 'hour' */
 export function activityTimingFeatures(opts: ActivityTimingOptions): ActivityTimingFeatures {
-  return { hours: hist({ entity: 'user', of: 'hour', types: opts.types }) };
+  return {
+    hours: hist({ entity: 'user', of: 'hour', types: opts.types }),
+    firstSeen: first({ entity: 'user' }),
+  };
+}
+
+function historyLabel(total: number, firstSeen: number | undefined, at: number): string {
+  if (firstSeen === undefined) return 'a new account';
+  const age = at - firstSeen;
+  const span =
+    age < HOUR
+      ? 'under an hour'
+      : formatDuration(age < 2 * DAY ? Math.floor(age / HOUR) * HOUR : Math.floor(age / DAY) * DAY);
+  return `${total} events, account age ${span}`;
 }
 
 function mod24(x: number): number {
@@ -79,7 +98,8 @@ function clock(h: number, offset: number): string {
 
 /**
  * Unusual activity timing (spec proactive rule 8). With enough history (`minHistory` events in
- * the user's UTC hour-of-day profile), activity in an hour holding less than `rareShare` of the
+ * the user's UTC hour-of-day profile and an account at least `minHistoryMs` old, so the profile
+ * spans days rather than one busy afternoon), activity in an hour holding less than `rareShare` of the
  * profile (the hour plus half of each neighbour, so a 09:00 habit also covers 08:xx) raises
  * `shield.activity_timing.unusual_hour`, scored by how rare. Without enough history, activity
  * in the local night (longitude offset) raises a weak `shield.activity_timing.night`. A user
@@ -93,7 +113,7 @@ export function createActivityTimingDetector(opts: ActivityTimingOptions): Detec
   const isNight = (h: number): boolean => (start <= end ? h >= start && h < end : h >= start || h < end);
   return {
     id: 'shield.activity_timing',
-    features: [f.hours],
+    features: [f.hours, f.firstSeen],
     appliesTo: opts.types,
     detect(ctx: DetectorContext, out: DetectorOutput): void {
       const e = ctx.event;
@@ -106,7 +126,10 @@ export function createActivityTimingDetector(opts: ActivityTimingOptions): Detec
       let total = 0;
       for (let i = 0; i < h.length; i++) total += h[i] ?? 0;
 
-      if (total >= opts.minHistory) {
+      const firstSeen = ctx.features.get(f.firstSeen);
+      const known =
+        total >= opts.minHistory && firstSeen !== undefined && e.at - firstSeen >= opts.minHistoryMs;
+      if (known) {
         const here = h[utcHour] ?? 0;
         const near = here + 0.5 * ((h[mod24(utcHour - 1)] ?? 0) + (h[mod24(utcHour + 1)] ?? 0));
         const share = near / total;
@@ -140,8 +163,8 @@ export function createActivityTimingDetector(opts: ActivityTimingOptions): Detec
         'shield.activity_timing.night',
         opts.nightScore,
         'timing',
-        `User ${e.user} is active at ${clock(localHour, offset)}, at night, with too little history (${total} of ` +
-          `${opts.minHistory} events) to know their usual hours; score ${round(opts.nightScore, 2)}.`,
+        `User ${e.user} is active at ${clock(localHour, offset)}, at night, with too little history` +
+          ` (${historyLabel(total, firstSeen, e.at)}) to know their usual hours; score ${round(opts.nightScore, 2)}.`,
         { utcHour, localHour, utcOffset: offset, history: total, night },
       );
     },
