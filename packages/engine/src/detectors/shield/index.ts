@@ -1,3 +1,23 @@
+/**
+ * The cross-app shield's detectors (specs/cross-app-shield.md): signal events with their base
+ * impacts, and the eight proactive investigation rules. Each detector's full score is the base
+ * impact of the matching event type; a finding just past its threshold scores 60% of it.
+ *
+ * | detector (options key) | signal codes | category |
+ * |---|---|---|
+ * | `shield.signal_event` (signalEvents) | `.<type>` for each signal event type | report |
+ * | `shield.device_reuse` (deviceReuse) | `.accounts` | identity |
+ * | `shield.velocity_spike` (velocitySpike) | `.rate`, `.cap` | velocity |
+ * | `shield.impossible_travel` (impossibleTravel) | `.speed` | identity |
+ * | `shield.win_rate_anomaly` (winRate) | `.multiplier`, `.rate` | pattern |
+ * | `shield.payment_risk` (paymentRisk) | `.chargeback`, `.chargeback_ratio`, `.linked_chargeback`, `.merchant_chargebacks`, `.many_instruments`, `.card_testing` | report |
+ * | `shield.bot_behavior` (botBehavior) | `.automation`, `.user_agent`, `.burst` | behavior |
+ * | `shield.ip_reputation` (ipReputation) | `.listed`, `.anonymizer`, `.shared` | reputation |
+ * | `shield.activity_timing` (activityTiming) | `.unusual_hour`, `.night` | timing |
+ *
+ * Codes are the detector id plus the finding, e.g. `shield.impossible_travel.speed`.
+ * @module
+ */
 import Type, { type Static } from 'typebox';
 import type { Detector } from '../detector.js';
 import {
