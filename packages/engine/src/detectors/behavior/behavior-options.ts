@@ -46,7 +46,7 @@ export interface BehaviorOptions {
   readonly dailyEvents: WindowedFactorOptions;
   /** Size of the user's account cluster linked through shared devices (all history). */
   readonly linkedAccounts: RampFactorOptions;
-  /** Referrals the user made (as referrer) in the window. */
+  /** Distinct accounts the user referred (as referrer) in the window. */
   readonly referralsMade: WindowedFactorOptions;
   /** Signups from the event's IP in the window. */
   readonly ipSignups: WindowedFactorOptions;

@@ -12,8 +12,9 @@ const accountsPerIp = distinct({ entity: 'ip', of: 'user', window: DAY });
 const hourly = count({ entity: 'user', window: HOUR });
 const daily = count({ entity: 'user', window: DAY });
 const linked = cluster({ entity: 'user', via: ['device'] });
-const referralsMade = count({
+const referralsMade = distinct({
   entity: 'referrer',
+  of: 'user',
   types: ['referral'],
   window: DAY,
   readAs: 'user',

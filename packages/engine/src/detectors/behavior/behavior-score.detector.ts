@@ -67,7 +67,7 @@ interface RampTerm {
  * - accounts on this device in 7 d: 20, 2 → 6; accounts on this IP in 24 h: 10, 5 → 30
  * - user's events in 1 h: 15, 120 → 600; in 24 h: 10, 1000 → 5000
  * - accounts linked to the user through shared devices (all history): 15, 3 → 10
- * - referrals the user made in 24 h: 15, 5 → 30; signups from this IP in 1 h: 10, 3 → 10
+ * - accounts the user referred in 24 h: 15, 5 → 30; signups from this IP in 1 h: 10, 3 → 10
  *
  * The device/IP factors measure device and IP patterns, the event counts activity velocity,
  * and the last three stand for behavioural anomalies: MAF findings on this very event are not
@@ -93,14 +93,16 @@ export function createBehaviorScoreDetector(opts: BehaviorOptions = BEHAVIOR_DEF
   const hourly = count({ entity: 'user', window: o.hourlyEvents.window });
   const daily = count({ entity: 'user', window: o.dailyEvents.window });
   const linked = cluster({ entity: 'user', via: ['device'] });
-  // Referral counts are kept per referrer; `readAs: 'user'` reads the current user's own count.
-  const referralsByReferrer = count({
+  // Referred users are kept per referrer; `readAs: 'user'` reads the current user's own count.
+  const referralsByReferrer = distinct({
     entity: 'referrer',
+    of: 'user',
     types: ['referral'],
     window: o.referralsMade.window,
   });
-  const referralsMade = count({
+  const referralsMade = distinct({
     entity: 'referrer',
+    of: 'user',
     types: ['referral'],
     window: o.referralsMade.window,
     readAs: 'user',
@@ -155,7 +157,7 @@ export function createBehaviorScoreDetector(opts: BehaviorOptions = BEHAVIOR_DEF
       factor: 'referrals_made',
       options: o.referralsMade,
       read: (f) => f.get(referralsMade),
-      describe: (v) => `${v} referrals made in ${dur(o.referralsMade.window)}`,
+      describe: (v) => `${v} accounts referred in ${dur(o.referralsMade.window)}`,
     },
     {
       factor: 'ip_signups',

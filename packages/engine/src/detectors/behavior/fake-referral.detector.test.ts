@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { DAY, HOUR, count, distinct, last, type FeatureSpec } from '../../features/feature-spec.js';
+import { DAY, HOUR, distinct, last, type FeatureSpec } from '../../features/feature-spec.js';
 import { REFERRAL_ACTIVITY_TYPES, createFakeReferralDetector } from './index.js';
 import { T0, createFakeSnapshot, makeEvent, runDetectors } from './detector-harness.fake.js';
 
-const velocity = count({ entity: 'referrer', types: ['referral'], window: HOUR });
-const referrals = count({ entity: 'referrer', types: ['referral'], window: DAY });
+const referred = (window: number) =>
+  distinct({ entity: 'referrer', of: 'user', types: ['referral'], window });
+const velocity = referred(HOUR);
+const referrals = referred(DAY);
 const referredDevices = distinct({ entity: 'referrer', of: 'device', types: ['referral'], window: DAY });
 const referredIps = distinct({ entity: 'referrer', of: 'ip', types: ['referral'], window: DAY });
 const referrerLastDevice = last({ entity: 'user', field: 'device', readAs: 'referrer' });
 const referrerLastIp = last({ entity: 'user', field: 'ip', readAs: 'referrer' });
-const referralsLong = count({ entity: 'referrer', types: ['referral'], window: 30 * DAY });
-const referralsGrace = count({ entity: 'referrer', types: ['referral'], window: 3 * DAY });
+const referralsLong = referred(30 * DAY);
+const referralsGrace = referred(3 * DAY);
 const activeReferred = distinct({
   entity: 'referrer',
   of: 'user',

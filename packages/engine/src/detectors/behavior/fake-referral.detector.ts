@@ -1,5 +1,5 @@
 import { ACTIVITY_EVENT_TYPES, type ActivityEventType } from '../../events/event-types.js';
-import { count, distinct, last, type FeatureSpec } from '../../features/feature-spec.js';
+import { distinct, last, type FeatureSpec } from '../../features/feature-spec.js';
 import type { Detector } from '../detector.js';
 import { severityOf, type EvidenceValue } from '../signal.js';
 import { BEHAVIOR_DEFAULTS, type BehaviorOptions } from './behavior-options.js';
@@ -32,12 +32,13 @@ export type FakeReferralFactor = (typeof FAKE_REFERRAL_FACTORS)[number];
  * (`1 - Π(1 - weight × strength)`); the signal (category `pattern`) fires at `signalAt` (0.5):
  * - `self_device` / `self_ip` (0.9 / 0.4): the referred account uses the referrer's own last
  *   device / IP (read with `readAs: 'referrer'` on the user's last-device/IP features).
- * - `velocity` (0.6): referrals by the referrer in 1 h, ramp 3 → 10.
+ * - `velocity` (0.6): accounts referred by the referrer in 1 h, ramp 3 → 10.
+ *   (Referrals are always counted as distinct referred accounts.)
  * - `low_diversity` (0.8): with ≥ 4 referrals in 24 h, diversity = distinct referred devices (or
  *   IPs, whichever is lower; a dimension no event carried is skipped) / referrals; ramp from
  *   0.8 (diverse, nothing) down to 0.25 (all on one device: full strength).
  * - `inactive_referrals` (0.7): referred accounts that never did anything. Feature-based:
- *   `matured` = referrals in 30 d − referrals in the 3 d grace period; `active` = distinct
+ *   `matured` = referred accounts in 30 d − those in the 3 d grace period; `active` = distinct
  *   referred users seen on activity events (login, payment, upload, ... not signup/referral)
  *   that carry this `referrer` in 30 d. Inactive share = 1 − active / matured, ramp 0.5 → 0.9,
  *   judged once `matured` ≥ 5. This relies on the app attributing the referred users' later
@@ -51,7 +52,10 @@ export type FakeReferralFactor = (typeof FAKE_REFERRAL_FACTORS)[number];
  */
 export function createFakeReferralDetector(opts: BehaviorOptions = BEHAVIOR_DEFAULTS): Detector {
   const o = opts.fakeReferral;
-  const referralCount = (window: number) => count({ entity: 'referrer', types: ['referral'], window });
+  // Referrals are counted as distinct referred accounts, so an app that sends several events per
+  // referral (created, rewarded) is not mistaken for a burst.
+  const referralCount = (window: number) =>
+    distinct({ entity: 'referrer', of: 'user', types: ['referral'], window });
   const velocity = referralCount(o.velocityWindow);
   const referrals = referralCount(o.window);
   const referredDevices = distinct({

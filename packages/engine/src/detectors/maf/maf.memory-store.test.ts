@@ -85,6 +85,22 @@ describe('MAF detectors on the in-memory feature store', () => {
     });
   });
 
+  it('several events about one referral are not referral spam', () => {
+    const next = createPipeline(createMafDetectors());
+    const flags = [0, 1, 2, 3, 4, 5].map(
+      (i) =>
+        next({
+          type: 'referral',
+          user: 'friend',
+          referrer: 'alice',
+          device: 'friend-phone',
+          ip: '198.51.100.8',
+          at: T0 + i * MINUTE,
+        }).facets.flag,
+    );
+    expect(flags).toEqual(['GREEN', 'GREEN', 'GREEN', 'GREEN', 'GREEN', 'GREEN']);
+  });
+
   it('with the behaviour score: a farm signup escalates and stats count the patterns', () => {
     const next = createPipeline([...createBehaviorDetectors(), ...createMafDetectors()]);
     const stats = createMafStats();

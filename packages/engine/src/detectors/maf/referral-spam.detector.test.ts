@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DAY, count, distinct } from '../../features/feature-spec.js';
+import { DAY, distinct } from '../../features/feature-spec.js';
 import { createFakeSnapshot, makeEvent, runDetectors } from '../behavior/detector-harness.fake.js';
 import { createReferralSpamDetector } from './referral-spam.detector.js';
 
 const types = ['referral'] as const;
 const detector = createReferralSpamDetector();
-const referrals = count({ entity: 'referrer', types, window: DAY });
+const referrals = distinct({ entity: 'referrer', of: 'user', types, window: DAY });
 const devices = distinct({ entity: 'referrer', of: 'device', types, window: DAY });
 const ips = distinct({ entity: 'referrer', of: 'ip', types, window: DAY });
 const referral = makeEvent({

@@ -1,4 +1,4 @@
-import { count, distinct } from '../../features/feature-spec.js';
+import { distinct } from '../../features/feature-spec.js';
 import { formatDuration } from '../behavior/format-duration.js';
 import type { Detector } from '../detector.js';
 import { reportFinding, type FindingLevel } from './maf-finding.js';
@@ -6,7 +6,7 @@ import { MAF_DEFAULTS, type MafOptions } from './maf-options.js';
 
 /**
  * `maf.referral_spam` (MAF pattern 5): referral spam with diversity analysis. On `referral`
- * events, for the referrer: `n` referrals in `window` (24 h) and the diversity of the referred
+ * events, for the referrer: `n` distinct referred accounts in `window` (24 h) and the diversity of the referred
  * accounts = distinct devices / n and distinct IPs / n, taking the lower (a dimension no
  * referral carried is skipped; with neither, diversity is not judged). YELLOW at n ≥ 5 with
  * diversity ≤ 0.5, RED at n ≥ 10 with diversity ≤ 0.3. Many referrals from many different
@@ -16,7 +16,8 @@ import { MAF_DEFAULTS, type MafOptions } from './maf-options.js';
 export function createReferralSpamDetector(opts: MafOptions = MAF_DEFAULTS): Detector {
   const o = opts.referralSpam;
   const types = ['referral'] as const;
-  const referrals = count({ entity: 'referrer', types, window: o.window });
+  // Distinct referred accounts, so several events about one referral do not inflate it.
+  const referrals = distinct({ entity: 'referrer', of: 'user', types, window: o.window });
   const devices = distinct({ entity: 'referrer', of: 'device', types, window: o.window });
   const ips = distinct({ entity: 'referrer', of: 'ip', types, window: o.window });
   const span = formatDuration(o.window);
