@@ -81,6 +81,22 @@ describe('createListSet', () => {
     expect(l.lookup('ip', 'garbage')).toBeUndefined();
   });
 
+  it('matches IPv6 ranges at any prefix length, whatever the spelling of the address', () => {
+    const l = createListSet();
+    l.add({ kind: 'ip', value: '2001:db8:abcd:1230::/60', verdict: 'block', label: 'p60' });
+    l.add({ kind: 'ip', value: '2001:db8:abcd:1234:8000::/65', verdict: 'block', label: 'p65' });
+    l.add({ kind: 'ip', value: '10.0.0.0/8', verdict: 'block', label: 'v4' });
+    expect(l.lookup('ip', '2001:db8:abcd:123f::1')?.label).toBe('p60');
+    expect(l.lookup('ip', '2001:db8:abcd:1240::1')).toBeUndefined();
+    expect(l.lookup('ip', '2001:db8:abcd:1234:8000::9')?.label).toBe('p65');
+    expect(l.lookup('ip', '2001:db8:abcd:1234:7fff::9')?.label).toBe('p60');
+    expect(l.lookup('ip', '2001:DB8:ABCD:1234:8000:0:0:9')?.label).toBe('p65');
+    expect(l.lookup('ip', '2001:0db8:abcd:1234:8000:0000:0000:0009')?.label).toBe('p65');
+    expect(l.lookup('ip', '::ffff:a00:1')?.label).toBe('v4');
+    expect(l.lookup('ip', '1:2:3:4:5:6:7:8::')).toBeUndefined();
+    expect(l.lookup('ip', ':::')).toBeUndefined();
+  });
+
   it('matches e-mail domains and their subdomains, the most specific first', () => {
     const l = createListSet();
     l.add({ kind: 'email_domain', value: '@Mailinator.com', verdict: 'block', label: 'disposable' });

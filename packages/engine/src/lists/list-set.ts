@@ -46,9 +46,51 @@ const rowChecker = Compile(ListEntryInputSchema);
 const V4_MASKS: readonly number[] = Array.from({ length: 33 }, (_, p) =>
   p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0,
 );
-const V6_MASKS: readonly bigint[] = Array.from({ length: 129 }, (_, p) =>
-  p === 0 ? 0n : ((1n << BigInt(p)) - 1n) << BigInt(128 - p),
-);
+const HEX_GROUP_RE = /^[0-9a-f]{1,4}$/;
+const V4_MAPPED_HEX = '00000000000000000000ffff';
+
+/**
+ * An IPv6 address as 32 lower-case hex digits, so a range key is a prefix of it (no BigInt on
+ * the hot path). Fast path for the compressed lower-case form validateEvent produces; anything
+ * else (upper case, an embedded IPv4 tail, a zone) goes through parseIp.
+ */
+function v6Hex(s: string): string | undefined {
+  const dbl = s.indexOf('::');
+  const head = dbl < 0 ? s : s.slice(0, dbl);
+  const tail = dbl < 0 ? '' : s.slice(dbl + 2);
+  const hs = head === '' ? [] : head.split(':');
+  const ts = tail === '' ? [] : tail.split(':');
+  const n = hs.length + ts.length;
+  let ok = dbl < 0 ? n === 8 : n <= 7 && !tail.includes('::');
+  let out = '';
+  if (ok) {
+    for (const g of hs) {
+      if (!HEX_GROUP_RE.test(g)) ok = false;
+      out += '0000'.slice(g.length) + g;
+    }
+    out += '0000'.repeat(8 - n);
+    for (const g of ts) {
+      if (!HEX_GROUP_RE.test(g)) ok = false;
+      out += '0000'.slice(g.length) + g;
+    }
+  }
+  if (ok) return out;
+  const p = parseIp(s);
+  if (!p) return undefined;
+  return p.version === 4
+    ? V4_MAPPED_HEX + p.value.toString(16).padStart(8, '0')
+    : p.value.toString(16).padStart(32, '0');
+}
+
+/** The key of the /prefix range containing an address given as 32 hex digits. */
+function v6Key(hex: string, prefix: number): string {
+  const full = prefix >> 2;
+  const rem = prefix & 3;
+  const head = hex.slice(0, full);
+  if (rem === 0) return head;
+  const nibble = parseInt(hex[full] ?? '0', 16) & ((0xf << (4 - rem)) & 0xf);
+  return head + nibble.toString(16);
+}
 
 /** Dotted-quad to uint32 without BigInt (the common case on the hot path); -1 when not IPv4. */
 function parseV4Fast(s: string): number {
@@ -96,7 +138,7 @@ export function createListSet(): ListSet {
   const ipExact = new Map<string, ListEntry>();
   // Ranges per prefix length; the prefix lists are kept sorted longest first.
   const v4Ranges = new Map<number, Map<number, ListEntry>>();
-  const v6Ranges = new Map<number, Map<bigint, ListEntry>>();
+  const v6Ranges = new Map<number, Map<string, ListEntry>>();
   let v4Prefixes: readonly number[] = [];
   let v6Prefixes: readonly number[] = [];
   let agentMatcher: PatternMatcher<ListEntry> | undefined;
@@ -122,7 +164,7 @@ export function createListSet(): ListSet {
           if (m?.size === 0) v4Ranges.delete(prefix);
         } else {
           const m = v6Ranges.get(prefix);
-          m?.delete(base);
+          m?.delete(v6Key(base.toString(16).padStart(32, '0'), prefix));
           if (m?.size === 0) v6Ranges.delete(prefix);
         }
         sortPrefixes();
@@ -147,8 +189,8 @@ export function createListSet(): ListSet {
         sortPrefixes();
       } else {
         let m = v6Ranges.get(normalized.prefix);
-        if (!m) v6Ranges.set(normalized.prefix, (m = new Map<bigint, ListEntry>()));
-        m.set(normalized.base, entry);
+        if (!m) v6Ranges.set(normalized.prefix, (m = new Map<string, ListEntry>()));
+        m.set(v6Key(normalized.base.toString(16).padStart(32, '0'), normalized.prefix), entry);
         sortPrefixes();
       }
     }
@@ -170,12 +212,11 @@ export function createListSet(): ListSet {
     if (v4Prefixes.length === 0 && v6Prefixes.length === 0) return undefined;
     const v4 = parseV4Fast(value);
     if (v4 >= 0) return lookupV4(v4);
-    if (v6Prefixes.length === 0 && !value.includes('.')) return undefined;
-    const parsed = parseIp(value);
-    if (!parsed) return undefined;
-    if (parsed.version === 4) return lookupV4(Number(parsed.value));
+    const hex = v6Hex(value);
+    if (hex === undefined) return undefined;
+    if (hex.startsWith(V4_MAPPED_HEX)) return lookupV4(parseInt(hex.slice(24), 16));
     for (const p of v6Prefixes) {
-      const hit = v6Ranges.get(p)?.get(parsed.value & (V6_MASKS[p] ?? 0n));
+      const hit = v6Ranges.get(p)?.get(v6Key(hex, p));
       if (hit) return hit;
     }
     return undefined;
