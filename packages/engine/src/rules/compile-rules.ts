@@ -270,6 +270,8 @@ interface RunnableRule {
   readonly outcome: Outcome | undefined;
   readonly evidenceSlots: readonly number[];
   readonly reason: readonly ReasonPart[] | undefined;
+  /** Every slot the expression and the reason read. */
+  readonly slots: readonly number[];
 }
 
 function rulesOf(input: unknown, problems: Problem[]): readonly unknown[] | undefined {
@@ -425,6 +427,7 @@ export function compileRules(input: unknown): Validated<CompiledRules> {
       outcome: ruleOutcome(p.def),
       evidenceSlots: [...p.rewritten.used].filter((i) => i !== attrsSlot).sort((a, b) => a - b),
       reason: p.reason?.parts,
+      slots: [...p.rewritten.used, ...(p.reason?.used ?? [])],
     });
   }
   if (problems.length > 0)
@@ -432,12 +435,7 @@ export function compileRules(input: unknown): Validated<CompiledRules> {
 
   const enabled = runnable.filter((r) => r.def.enabled !== false);
   const usedSlots = new Set<number>();
-  for (const r of enabled) {
-    for (const i of r.evidenceSlots) usedSlots.add(i);
-    const p = prepared.find((x) => x.def === r.def);
-    for (const i of p?.rewritten.used ?? []) usedSlots.add(i);
-    for (const i of p?.reason?.used ?? []) usedSlots.add(i);
-  }
+  for (const r of enabled) for (const i of r.slots) usedSlots.add(i);
   const bound = [...usedSlots]
     .sort((a, b) => a - b)
     .map((i) => ({
