@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_CONFIG, type CombinationMethod } from '../config/policy-config.js';
 import { severityOf, type Signal, type SignalCategory } from '../detectors/signal.js';
-import { analyzerEnsemble, combine } from './combine.js';
+import { analyzerEnsemble, combine, createCombiner } from './combine.js';
 import type { ModelScore } from './decision.js';
 
 const sig = (category: SignalCategory, score: number, code = `${category}.x`): Signal => ({
@@ -105,5 +105,21 @@ describe('combine: weighted', () => {
   });
   it('is 0 with nothing evaluated', () => {
     expect(combine([], [], cfg('weighted'))).toBe(0);
+  });
+});
+
+describe('createCombiner', () => {
+  it('gives the same risk as combine and counts strong families', () => {
+    const c = createCombiner(cfg('weighted'));
+    const signals = [sig('identity', 0.5), sig('identity', 0.9), sig('list', 0.3)];
+    const analyzers = { velocity: 90, amount: 70, pattern: 40, graph: 20, timing: 10 };
+    expect(c.risk(signals, [model(0.45)], analyzers)).toBe(
+      combine(signals, [model(0.45)], cfg('weighted'), analyzers),
+    );
+    // identity 0.9, model 0.45, velocity 0.9, amount 0.7, pattern 0.4 are >= 0.4; list 0.3, graph, timing are not.
+    expect(c.families(0.4)).toBe(5);
+    expect(c.families(0.8)).toBe(2);
+    c.risk([], [], undefined);
+    expect(c.families(0)).toBe(0);
   });
 });

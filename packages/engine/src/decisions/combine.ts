@@ -10,12 +10,14 @@ export const ANALYZER_CATEGORIES = ['velocity', 'amount', 'pattern', 'graph', 't
 export type AnalyzerCategory = (typeof ANALYZER_CATEGORIES)[number];
 
 const N = SIGNAL_CATEGORIES.length;
-const INDEX = Object.fromEntries(SIGNAL_CATEGORIES.map((c, i) => [c, i])) as Record<SignalCategory, number>;
-const MODEL = INDEX.model;
-
-// The decision stage runs synchronously, one event at a time: scratch buffers are reused.
-const best = new Float64Array(N);
-const evaluated = new Uint8Array(N);
+const INDEX = new Map<string, number>(SIGNAL_CATEGORIES.map((c, i) => [c, i]));
+const at = (c: SignalCategory): number => INDEX.get(c) ?? 0;
+const MODEL = at('model');
+const VELOCITY = at('velocity');
+const AMOUNT = at('amount');
+const PATTERN = at('pattern');
+const GRAPH = at('graph');
+const TIMING = at('timing');
 
 function unit(x: number): number {
   // NaN fails both comparisons and becomes 0: a broken score never raises or lowers risk.
@@ -23,65 +25,123 @@ function unit(x: number): number {
 }
 
 /**
- * Per family, the strongest evidence: the maximum signal score, the analyzer facet (0..100 → 0..1)
- * and, for `model`, the maximum live model score. Families with no evidence are not evaluated.
+ * The combination compiled for one configuration (weights as an array). Its per-family scratch
+ * is reused between calls: it is not reentrant, which the synchronous engine never needs.
  */
-function collect(
-  signals: readonly Signal[],
-  models: readonly ModelScore[],
-  analyzers: Facets['analyzers'] | undefined,
-): void {
-  best.fill(0);
-  evaluated.fill(0);
-  for (const s of signals) {
-    const i = INDEX[s.category];
-    const v = unit(s.score);
+export interface Combiner {
+  /** The risk 0..1 of one event's evidence (see {@link combine} for the maths). */
+  risk(signals: readonly Signal[], models: readonly ModelScore[], analyzers?: Facets['analyzers']): number;
+  /** After `risk`: how many families had evidence at or above `threshold` (0..1). */
+  families(threshold: number): number;
+}
+
+/**
+ * Compiles {@link combine} for a configuration, so the hot path reads weights from an array.
+ * @example const c = createCombiner(DEFAULT_POLICY_CONFIG); c.risk(signals, [], facets.analyzers);
+ */
+export function createCombiner(config: { readonly combination: CombinationConfig }): Combiner {
+  const method = config.combination.method;
+  const weights = new Float64Array(N);
+  SIGNAL_CATEGORIES.forEach((c, i) => {
+    const w = config.combination.weights[c];
+    weights[i] = w > 0 ? w : 0;
+  });
+  const best = new Float64Array(N);
+  const evaluated = new Uint8Array(N);
+
+  function lift(i: number, score: number | undefined): void {
+    if (score === undefined) return;
+    const v = unit(score / 100);
     evaluated[i] = 1;
     if (v > (best[i] ?? 0)) best[i] = v;
   }
-  for (const m of models) {
-    if (!m.live) continue;
-    const v = unit(m.score);
-    evaluated[MODEL] = 1;
-    if (v > (best[MODEL] ?? 0)) best[MODEL] = v;
-  }
-  if (analyzers !== undefined) {
-    for (const c of ANALYZER_CATEGORIES) {
-      const a = analyzers[c];
-      if (a === undefined) continue;
-      const i = INDEX[c];
-      const v = unit(a / 100);
+
+  /**
+   * Per family, the strongest evidence: the maximum signal score, the analyzer facet (0..100 →
+   * 0..1) and, for `model`, the maximum live model score. Families with no evidence are not evaluated.
+   */
+  function collect(
+    signals: readonly Signal[],
+    models: readonly ModelScore[],
+    analyzers: Facets['analyzers'] | undefined,
+  ): void {
+    for (let i = 0; i < N; i++) {
+      best[i] = 0;
+      evaluated[i] = 0;
+    }
+    for (let k = 0; k < signals.length; k++) {
+      const s = signals[k];
+      if (s === undefined) continue;
+      const i = INDEX.get(s.category) ?? 0;
+      const v = unit(s.score);
       evaluated[i] = 1;
       if (v > (best[i] ?? 0)) best[i] = v;
     }
-  }
-}
-
-/** The weighted ensemble over the evaluated families with a positive weight, or 0 when there are none. */
-function ensemble(weights: Readonly<Record<SignalCategory, number>>): number {
-  let num = 0;
-  let den = 0;
-  let i = 0;
-  for (const c of SIGNAL_CATEGORIES) {
-    const w = weights[c];
-    if (evaluated[i] === 1 && w > 0) {
-      num += w * (best[i] ?? 0);
-      den += w;
+    for (let k = 0; k < models.length; k++) {
+      const m = models[k];
+      if (m === undefined || !m.live) continue;
+      const v = unit(m.score);
+      evaluated[MODEL] = 1;
+      if (v > (best[MODEL] ?? 0)) best[MODEL] = v;
     }
-    i++;
+    if (analyzers !== undefined) {
+      lift(VELOCITY, analyzers.velocity);
+      lift(AMOUNT, analyzers.amount);
+      lift(PATTERN, analyzers.pattern);
+      lift(GRAPH, analyzers.graph);
+      lift(TIMING, analyzers.timing);
+    }
   }
-  return den > 0 ? num / den : 0;
-}
 
-/** Noisy-OR over the families outside the weighted ensemble (weight 0). */
-function othersNoisyOr(weights: Readonly<Record<SignalCategory, number>>): number {
-  let p = 1;
-  let i = 0;
-  for (const c of SIGNAL_CATEGORIES) {
-    if (!(weights[c] > 0)) p *= 1 - (best[i] ?? 0);
-    i++;
+  function risk(
+    signals: readonly Signal[],
+    models: readonly ModelScore[],
+    analyzers?: Facets['analyzers'],
+  ): number {
+    collect(signals, models, analyzers);
+    switch (method) {
+      case 'max': {
+        let m = 0;
+        for (let i = 0; i < N; i++) {
+          const v = best[i] ?? 0;
+          if (v > m) m = v;
+        }
+        return m;
+      }
+      case 'noisy_or': {
+        let p = 1;
+        for (let i = 0; i < N; i++) p *= 1 - (best[i] ?? 0);
+        return unit(1 - p);
+      }
+      case 'weighted': {
+        let num = 0;
+        let den = 0;
+        let p = 1;
+        for (let i = 0; i < N; i++) {
+          const w = weights[i] ?? 0;
+          const v = best[i] ?? 0;
+          if (w === 0) p *= 1 - v;
+          else if (evaluated[i] === 1) {
+            num += w * v;
+            den += w;
+          }
+        }
+        const e = den > 0 ? num / den : 0;
+        const o = 1 - p;
+        return unit(e > o ? e : o);
+      }
+      default:
+        return assertNever(method);
+    }
   }
-  return 1 - p;
+
+  function families(threshold: number): number {
+    let n = 0;
+    for (let i = 0; i < N; i++) if (evaluated[i] === 1 && (best[i] ?? 0) >= threshold) n++;
+    return n;
+  }
+
+  return { risk, families };
 }
 
 /**
@@ -107,6 +167,8 @@ export function analyzerEnsemble(
   return den > 0 ? num / den : 0;
 }
 
+const combiners = new WeakMap<CombinationConfig, Combiner>();
+
 /**
  * Combines the evidence of one event into a risk 0..1. First, per signal family (category), the
  * strongest evidence is taken: the maximum signal score, the analyzer facet score / 100 for the five
@@ -122,6 +184,7 @@ export function analyzerEnsemble(
  *   default) are outside the ensemble so a strong finding is not diluted by quiet analyzers: they
  *   combine by noisy-OR and the risk is max(ensemble, noisyOR(others)).
  *
+ * The decision stage uses a {@link createCombiner} compiled once per configuration.
  * @example
  * combine([sig('velocity', 0.9), sig('identity', 0.5)], [], { combination: { method: 'noisy_or', weights } }); // 0.95
  */
@@ -131,25 +194,10 @@ export function combine(
   config: { readonly combination: CombinationConfig },
   analyzers?: Facets['analyzers'],
 ): number {
-  collect(signals, models, analyzers);
-  const { method, weights } = config.combination;
-  switch (method) {
-    case 'max': {
-      let m = 0;
-      for (let i = 0; i < N; i++) if ((best[i] ?? 0) > m) m = best[i] ?? 0;
-      return m;
-    }
-    case 'noisy_or': {
-      let p = 1;
-      for (let i = 0; i < N; i++) p *= 1 - (best[i] ?? 0);
-      return unit(1 - p);
-    }
-    case 'weighted': {
-      const e = ensemble(weights);
-      const o = othersNoisyOr(weights);
-      return unit(e > o ? e : o);
-    }
-    default:
-      return assertNever(method);
+  let c = combiners.get(config.combination);
+  if (c === undefined) {
+    c = createCombiner(config);
+    combiners.set(config.combination, c);
   }
+  return c.risk(signals, models, analyzers);
 }

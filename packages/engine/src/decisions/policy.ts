@@ -1,9 +1,8 @@
 import type { Facets, FlagColor } from '../detectors/detector.js';
-import { SIGNAL_CATEGORIES } from '../detectors/signal.js';
-import type { AlertType, Outcome, Signal, SignalCategory } from '../detectors/signal.js';
+import type { AlertType, Outcome, Signal } from '../detectors/signal.js';
 import type { VigilEvent } from '../events/event.js';
 import type { PolicyConfig } from '../config/policy-config.js';
-import { ANALYZER_CATEGORIES, analyzerEnsemble, combine } from './combine.js';
+import { analyzerEnsemble, createCombiner } from './combine.js';
 import type { Decision, DetectorFailure, ModelScore, RiskLevel } from './decision.js';
 import { analyzerSentence, explainDecision, type ExplanationItem } from './explain.js';
 import {
@@ -52,17 +51,7 @@ export interface Policy {
 /** A signal's score at or above this counts as a strong family for the confidence. */
 export const STRONG_SIGNAL = 0.4;
 
-const CAT_BIT = Object.fromEntries(SIGNAL_CATEGORIES.map((c, i) => [c, 1 << i])) as Record<
-  SignalCategory,
-  number
->;
 const EMPTY: readonly never[] = Object.freeze([]);
-
-function bitCount(x: number): number {
-  let n = 0;
-  for (let v = x; v !== 0; v &= v - 1) n++;
-  return n;
-}
 
 function byScoreDesc(a: Signal, b: Signal): number {
   return b.score - a.score;
@@ -85,15 +74,16 @@ export function confidenceOf(
   strongFamilies: number,
 ): number {
   let d = Math.abs(rawScore - (bands.LOW - 0.5));
-  for (const edge of [bands.MEDIUM, bands.HIGH, bands.CRITICAL]) {
-    const e = Math.abs(rawScore - (edge - 0.5));
-    if (e < d) d = e;
-  }
+  const m = Math.abs(rawScore - (bands.MEDIUM - 0.5));
+  if (m < d) d = m;
+  const h = Math.abs(rawScore - (bands.HIGH - 0.5));
+  if (h < d) d = h;
+  const c = Math.abs(rawScore - (bands.CRITICAL - 0.5));
+  if (c < d) d = c;
   const margin = d >= 10 ? 1 : d / 10;
   const half = 0.5 ** strongFamilies;
   const support = risky ? 1 - half : half;
-  const c = 0.5 * margin + 0.5 * support;
-  return Math.round(c * 1000) / 1000;
+  return Math.round((0.5 * margin + 0.5 * support) * 1000) / 1000;
 }
 
 /**
@@ -115,19 +105,19 @@ export function createPolicy(config: PolicyConfig, opts: PolicyOptions = {}): Po
   const bands = config.levels.bands;
   const criticalFloor = bands.CRITICAL / 100;
   const escalate = opts.escalate;
+  const combiner = createCombiner(config);
 
   function decide(input: DecisionInput): Decision {
     const { event, facets } = input;
-    const signals =
-      input.signals.length > 1 ? input.signals.slice().sort(byScoreDesc) : input.signals.slice();
+    const n = input.signals.length;
+    const signals: readonly Signal[] =
+      n === 0 ? EMPTY : n === 1 ? input.signals.slice() : input.signals.slice().sort(byScoreDesc);
 
     let blockListed = false;
     let allowListed = false;
     let actionOutcome: Outcome = 'allow';
-    let families = 0;
     let alerts: AlertType[] | undefined;
     for (const s of signals) {
-      if (s.score >= STRONG_SIGNAL) families |= CAT_BIT[s.category];
       if (s.alert !== undefined) {
         if (alerts === undefined) alerts = [s.alert];
         else if (!alerts.includes(s.alert)) alerts.push(s.alert);
@@ -138,17 +128,10 @@ export function createPolicy(config: PolicyConfig, opts: PolicyOptions = {}): Po
       else if (a === 'allow') allowListed = true;
       else actionOutcome = maxOutcome(actionOutcome, a);
     }
-    for (const m of input.models) if (m.live && m.score >= STRONG_SIGNAL) families |= CAT_BIT.model;
     const analyzers = facets.analyzers;
-    if (analyzers !== undefined) {
-      for (const c of ANALYZER_CATEGORIES) {
-        const v = analyzers[c];
-        if (v !== undefined && v >= STRONG_SIGNAL * 100) families |= CAT_BIT[c];
-      }
-    }
 
     // Rounded to 1e-9 so float noise (1 − (1 − 0.75) = 0.7500000000000001) does not reach reports.
-    let risk = Math.round(combine(signals, input.models, config, analyzers) * 1e9) / 1e9;
+    let risk = Math.round(combiner.risk(signals, input.models, analyzers) * 1e9) / 1e9;
     if (blockListed && !(risk >= criticalFloor)) risk = criticalFloor;
     const rawScore = risk * 100;
     const score = Math.round(rawScore);
@@ -159,19 +142,19 @@ export function createPolicy(config: PolicyConfig, opts: PolicyOptions = {}): Po
 
     const flag = maxFlag(facets.flag ?? 'GREEN', flagOfRisk(risk, config.flags));
     const behaviorScore = facets.behaviorScore ?? config.access.defaultBehaviorScore;
-    const notes: string[] = [];
+    let notes: string[] | undefined;
     if (escalate !== undefined) {
       const e = escalate(flag, behaviorScore);
       if (e !== undefined && maxOutcome(outcome, e.outcome) !== outcome) {
-        notes.push(`Escalated from ${outcome} to ${e.outcome}: ${e.reason}`);
+        (notes ??= []).push(`Escalated from ${outcome} to ${e.outcome}: ${e.reason}`);
         outcome = e.outcome;
       }
     }
-    if (blockListed) notes.push('Outcome forced to block by a block-list entry.');
+    if (blockListed) (notes ??= []).push('Outcome forced to block by a block-list entry.');
     const allowForced = allowListed && !blockListed;
     if (allowForced) {
       if (outcome !== 'allow')
-        notes.push(`Outcome forced to allow by an allow-list entry (would have been ${outcome}).`);
+        (notes ??= []).push(`Outcome forced to allow by an allow-list entry (would have been ${outcome}).`);
       outcome = 'allow';
     }
 
@@ -182,7 +165,9 @@ export function createPolicy(config: PolicyConfig, opts: PolicyOptions = {}): Po
       !allowForced &&
       (behaviorScore <= config.captcha.threshold || (config.captcha.onChallenge && outcome === 'challenge'));
     const confidence =
-      blockListed || allowListed ? 1 : confidenceOf(rawScore, bands, outcome !== 'allow', bitCount(families));
+      blockListed || allowListed
+        ? 1
+        : confidenceOf(rawScore, bands, outcome !== 'allow', combiner.families(STRONG_SIGNAL));
 
     let extra: ExplanationItem[] | readonly never[] = EMPTY;
     if (analyzers !== undefined) {
@@ -190,7 +175,7 @@ export function createPolicy(config: PolicyConfig, opts: PolicyOptions = {}): Po
       if (e * 100 >= bands.LOW - 0.5) extra = [{ score: e, text: analyzerSentence(analyzers, e) }];
     }
     const explanation = explainDecision(signals, input.models, extra, config.explanation);
-    for (const n of notes) explanation.push(n);
+    if (notes !== undefined) for (const note of notes) explanation.push(note);
 
     const d: { -readonly [K in keyof Decision]: Decision[K] } = {
       eventId: event.id,
