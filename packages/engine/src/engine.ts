@@ -56,6 +56,7 @@ export interface Engine {
 const MAX_CACHED_TYPES = 1024;
 
 const EMPTY_MODELS: readonly ModelScore[] = Object.freeze([]);
+const EMPTY_FAILURES: readonly DetectorFailure[] = Object.freeze([]);
 
 function message(err: unknown): string {
   if (err instanceof Error) return err.message;
@@ -177,7 +178,7 @@ export function createEngine(opts: EngineOptions = {}): Engine {
       signals,
       facets,
       models: models ?? EMPTY_MODELS,
-      failures: failures ?? [],
+      failures: failures ?? EMPTY_FAILURES,
     });
   }
 
