@@ -6,7 +6,8 @@
  * - detectors: the detector contract, signals, the built-in groups (lists, behaviour, shield,
  *   oracle, MAF) and their catalogue
  * - lists, rules: block/allow lists and the analyst rule DSL
- * - config, decisions, models: app configuration, combination and policy, model hooks
+ * - config, decisions: app configuration, combination and policy
+ * - models, metrics: model hooks, anomaly models, evaluation metrics (ROC-AUC, PR-AUC, P@k, PSI)
  * - engine: `createEngine`, which wires it all into one pipeline
  * - ports, util: clock and randomness ports, IP and geo helpers
  * - simulator: labelled synthetic traffic for tests, benchmarks and demos
@@ -54,8 +55,10 @@ export * from './decisions/policy-rules.js';
 export * from './decisions/policy.js';
 export * from './decisions/explain.js';
 
-// models
+// models and metrics
 export * from './models/model-hook.js';
+export * from './models/index.js';
+export * from './metrics/index.js';
 
 // engine
 export * from './engine.js';
