@@ -19,7 +19,7 @@ import type { FeatureSpec } from './features/feature-spec.js';
 import { emptyLists, type ListLookup } from './lists/list-lookup.js';
 import type { ModelHook } from './models/model-hook.js';
 
-/** Options of {@link createEngine}. */
+/** Options of {@link createEngine}. @example createEngine({ config, lists, models: [iforest] }); */
 export interface EngineOptions {
   /** The app's configuration (see `parseEngineConfig`). Default {@link DEFAULT_ENGINE_CONFIG}. */
   readonly config?: EngineConfig;
@@ -33,7 +33,10 @@ export interface EngineOptions {
   readonly detectors?: readonly Detector[];
 }
 
-/** The scoring core for one app configuration. Synchronous and pure apart from its feature store. */
+/**
+ * The scoring core for one app configuration. Synchronous and pure apart from its feature store.
+ * @example const d = createEngine().score(event, Date.now()); d.outcome;
+ */
 export interface Engine {
   readonly config: EngineConfig;
   /** The one feature plan of every detector, rule and model. */

@@ -7,7 +7,7 @@ import { TIERS } from '../events/event-types.js';
 import type { Tier } from '../events/event-types.js';
 import { HOUR } from '../features/feature-spec.js';
 
-/** How signals, analyzer scores and live model scores are combined into one risk. */
+/** How signals, analyzer scores and live model scores are combined into one risk. @example COMBINATION_METHODS.includes('max'); // true */
 export const COMBINATION_METHODS = ['weighted', 'noisy_or', 'max'] as const;
 export type CombinationMethod = (typeof COMBINATION_METHODS)[number];
 
@@ -56,11 +56,11 @@ export interface FlagBands {
   readonly red: number;
 }
 
-/** The three risk bands of the shield's tier matrix, lowest first; below the first: observe. */
+/** The three risk bands of the shield's tier matrix, lowest first; below the first: observe. @example ENFORCEMENT_BANDS[0]; // 'elevated' */
 export const ENFORCEMENT_BANDS = ['elevated', 'high', 'severe'] as const;
 export type EnforcementBand = (typeof ENFORCEMENT_BANDS)[number];
 
-/** The shield's tier groups. */
+/** The shield's tier groups. @example DEFAULT_POLICY_CONFIG.enforcement.tiers.vip.group; // 'high' */
 export const TIER_GROUPS = ['low', 'mid', 'high'] as const;
 export type TierGroup = (typeof TIER_GROUPS)[number];
 
@@ -133,7 +133,7 @@ export interface CaptchaConfig {
   readonly onChallenge: boolean;
 }
 
-/** Whether a model's score counts (live) or is only reported (shadow). */
+/** Whether a model's score counts (live) or is only reported (shadow). @example MODEL_MODES; // ['live', 'shadow'] */
 export const MODEL_MODES = ['live', 'shadow'] as const;
 export type ModelMode = (typeof MODEL_MODES)[number];
 

@@ -5,7 +5,7 @@ import type { CombinationConfig } from '../config/policy-config.js';
 import { assertNever } from '../util/assert-never.js';
 import type { ModelScore } from './decision.js';
 
-/** The oracle's five analyzer families, in the order of its ensemble formula. */
+/** The oracle's five analyzer families, in the order of its ensemble formula. @example ANALYZER_CATEGORIES[0]; // 'velocity' */
 export const ANALYZER_CATEGORIES = ['velocity', 'amount', 'pattern', 'graph', 'timing'] as const;
 export type AnalyzerCategory = (typeof ANALYZER_CATEGORIES)[number];
 
@@ -27,6 +27,7 @@ function unit(x: number): number {
 /**
  * The combination compiled for one configuration (weights as an array). Its per-family scratch
  * is reused between calls: it is not reentrant, which the synchronous engine never needs.
+ * @example const c: Combiner = createCombiner(DEFAULT_POLICY_CONFIG); c.risk([], []); // 0
  */
 export interface Combiner {
   /** The risk 0..1 of one event's evidence (see {@link combine} for the maths). */

@@ -45,7 +45,7 @@ export function analyzerSentence(
   return `Transaction analyzers: ${parts}; weighted score ${Math.round(ensemble * 100)}.`;
 }
 
-/** An extra sentence with the strength it had, placed among the signals by that strength. */
+/** An extra sentence with the strength it had, placed among the signals by that strength. @example const x: ExplanationItem = { score: 0.53, text: 'Transaction analyzers: ...' }; */
 export interface ExplanationItem {
   readonly score: number;
   readonly text: string;

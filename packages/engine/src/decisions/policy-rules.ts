@@ -14,6 +14,7 @@ import type { AccessLevel, EnforcementPlan, RiskLevel } from './decision.js';
 /**
  * Slack for float comparisons against configured band edges: 1 − (1 − 0.6) is 0.6000000000000001 or
  * 0.5999999999999999 depending on the path, and must land in the same band as 0.6.
+ * @example enforcementBandOf(0.6 - BAND_EPSILON / 2, DEFAULT_POLICY_CONFIG.enforcement.bands); // 'elevated'
  */
 export const BAND_EPSILON = 1e-9;
 
@@ -116,7 +117,7 @@ function planOf(
   return Object.freeze(plan);
 }
 
-/** Every plan of one tier: observe, then one per band. Frozen and shared by all decisions. */
+/** Every plan of one tier: observe, then one per band. Frozen and shared by all decisions. @example compileEnforcement(cfg).guest.high.durationMs; // 259200000 */
 export type TierPlans = Readonly<Record<EnforcementBand | 'observe', EnforcementPlan>>;
 
 /**

@@ -15,7 +15,10 @@ import {
   maxOutcome,
 } from './policy-rules.js';
 
-/** Everything the decision stage needs about one event once detectors and models have run. */
+/**
+ * Everything the decision stage needs about one event once detectors and models have run.
+ * @example policy.decide({ event, signals: out.signals, facets: out.facets, models: [], failures: [] });
+ */
 export interface DecisionInput {
   readonly event: VigilEvent;
   /** In detector order; the decision keeps a sorted copy. */
@@ -29,26 +32,27 @@ export interface DecisionInput {
 /**
  * The escalation matrix of the anomaly flagger: the outcome a flag asks for given the behaviour
  * score, with one sentence saying why, or undefined for none. The engine passes MAF's `escalate`.
+ * @example const e: Escalation = (flag, score) => (flag === 'RED' && score < 20 ? { outcome: 'block', reason: 'RED, very low trust.' } : undefined);
  */
 export type Escalation = (
   flag: FlagColor,
   behaviorScore: number,
 ) => { readonly outcome: Outcome; readonly reason: string } | undefined;
 
-/** Options of {@link createPolicy}. */
+/** Options of {@link createPolicy}. @example createPolicy(config, { escalate: (f, s) => escalate(f, s) }); */
 export interface PolicyOptions {
   /** Flag × behaviour-score escalation; it may raise the outcome, never lower it. Default: none. */
   readonly escalate?: Escalation;
 }
 
-/** The decision stage compiled for one configuration. */
+/** The decision stage compiled for one configuration. @example const p: Policy = createPolicy(DEFAULT_POLICY_CONFIG); */
 export interface Policy {
   readonly config: PolicyConfig;
   /** Combines the evidence and applies the policy. Never throws on any input; returns a fresh object. */
   decide(input: DecisionInput): Decision;
 }
 
-/** A signal's score at or above this counts as a strong family for the confidence. */
+/** A signal's score at or above this counts as a strong family for the confidence. @example severityOf(STRONG_SIGNAL); // 'medium' */
 export const STRONG_SIGNAL = 0.4;
 
 const EMPTY: readonly never[] = Object.freeze([]);

@@ -2,13 +2,13 @@ import type { DetectorContext } from '../detectors/detector.js';
 import type { Signal } from '../detectors/signal.js';
 import type { FeatureSpec } from '../features/feature-spec.js';
 
-/** One feature's share of a model's score (positive pushes towards fraud). */
+/** One feature's share of a model's score (positive pushes towards fraud). @example const c: ModelContribution = { feature: 'amount_z', value: 0.31 }; */
 export interface ModelContribution {
   readonly feature: string;
   readonly value: number;
 }
 
-/** What a model answers for one event. */
+/** What a model answers for one event. @example const o: ModelOutput = { score: 0.82, contributions: [] }; */
 export interface ModelOutput {
   /** 0..1, higher is riskier. A non-finite score is recorded as a failure and ignored. */
   readonly score: number;
