@@ -4,8 +4,8 @@ import type { FeaturePlan, FeatureSnapshot } from './feature-store.js';
 /**
  * A {@link FeatureSnapshot} over an array of values indexed by plan slot. The memory store keeps
  * one per plan and overwrites its values on every `evaluate` of that plan: a snapshot (and the
- * arrays it returns for `hist` and `neighbors`) stays valid until the next `evaluate` call on the
- * same store; copy what must live longer.
+ * arrays it returns for `hist`) stays valid until the next `evaluate` call on the same store;
+ * copy what must live longer.
  * @example
  * const values: unknown[] = [3];
  * createFeatureSnapshot(plan, values).get(count({ entity: 'ip', window: HOUR })); // 3

@@ -2,6 +2,13 @@ import type { VigilEvent } from '../events/event.js';
 import { assertNever } from '../util/assert-never.js';
 import { ENTITY_KINDS, ENTITY_NAMESPACE, entityId, type EntityKind } from './entities.js';
 import {
+  CHUNK_MASK,
+  CHUNK_SHIFT,
+  EntityTable,
+  type LoadLimits,
+  type NamespaceLayout,
+} from './entity-table.js';
+import {
   DAY,
   HOUR,
   lastFieldValue,
@@ -15,24 +22,27 @@ import {
 import { createFeatureSnapshot } from './feature-snapshot.js';
 import type { FeaturePlan, FeatureSnapshot, FeatureStore, FeatureStoreStats } from './feature-store.js';
 import { hashString32 } from './hash32.js';
-import { HLL_MAX_PRECISION, HLL_MIN_PRECISION } from './hyperloglog.js';
+import { HLL_MAX_PRECISION, HLL_MIN_PRECISION, WindowedHyperLogLog } from './hyperloglog.js';
 import { ByteReader, ByteWriter, corruptSnapshot } from './snapshot-codec.js';
 import {
-  CHUNK_MASK,
-  CHUNK_SHIFT,
-  CountColumn,
-  DistinctColumn,
   EMPTY_STATS,
-  FirstColumn,
-  HistColumn,
-  LastColumn,
-  NeighborsColumn,
-  Plane,
-  StatsColumn,
-  SumColumn,
-  nextCapacity,
-  type StateColumn,
-} from './state-columns.js';
+  countAdd,
+  countSum,
+  distinctAdd,
+  distinctCount,
+  firstGet,
+  histCopy,
+  lastGet,
+  lastSet,
+  neighborsAdd,
+  stateWords,
+  statsAdd,
+  statsValue,
+  sumAdd,
+  sumSum,
+  type RowChunk,
+  type StateDef,
+} from './state-kinds.js';
 import { ClusterGraph, MEMBER_GROUP, mapBytes, stringBytes } from './union-find.js';
 import { windowLayout } from './windowed-counter.js';
 
@@ -104,29 +114,19 @@ const NAMESPACES: readonly string[] = [...new Set<string>(Object.values(ENTITY_N
 const nsIndex = (k: EntityKind): number => NAMESPACES.indexOf(ENTITY_NAMESPACE[k]);
 const kindIndex = (k: EntityKind): number => ENTITY_KINDS.indexOf(k);
 
-/** One stored state (one state key): its layout. */
-interface StateDef {
-  readonly id: number;
-  readonly key: string;
-  readonly kind: FeatureKind;
-  /** Namespace index of the entity it belongs to. */
-  readonly ns: number;
-  /** Column index in that namespace's tables, or cluster index for `cluster`. */
-  readonly local: number;
-  readonly buckets: number;
-  readonly width: number;
-  readonly halfLife: number;
-  /** hist: 24 or 7; neighbors: max. */
-  readonly size: number;
-  /** cluster: namespace index of node groups 1.. */
-  readonly viaNs: readonly number[];
-}
-
-type DefShape = Omit<StateDef, 'id' | 'key' | 'local'>;
+/** The parameters of a state that a spec determines (everything but its place). */
+type DefShape = Omit<StateDef, 'id' | 'key' | 'local' | 'off' | 'words'>;
 
 function shapeOf(spec: FeatureSpec, o: Options): DefShape {
-  const ns = nsIndex(spec.entity);
-  const base = { kind: spec.kind, ns, buckets: 0, width: 0, halfLife: 0, size: 0, viaNs: [] };
+  const base = {
+    kind: spec.kind,
+    ns: nsIndex(spec.entity),
+    buckets: 0,
+    width: 0,
+    halfLife: 0,
+    size: 0,
+    viaNs: [],
+  };
   switch (spec.kind) {
     case 'count':
     case 'sum':
@@ -167,160 +167,49 @@ function sameShape(d: StateDef, s: DefShape): boolean {
   );
 }
 
-function makeColumn(def: StateDef, o: Options): StateColumn {
-  switch (def.kind) {
-    case 'count':
-      return new CountColumn(def.buckets);
-    case 'sum':
-      return new SumColumn(def.buckets);
-    case 'stats':
-      return new StatsColumn(def.halfLife);
-    case 'distinct':
-      return new DistinctColumn(def.buckets, o.distinctExactLimit, o.hllPrecision);
-    case 'last':
-      return new LastColumn();
-    case 'first':
-      return new FirstColumn();
-    case 'hist':
-      return new HistColumn(def.size);
-    case 'neighbors':
-      return new NeighborsColumn(def.size);
-    case 'cluster':
-      throw new Error('cluster state is not a column');
-    default:
-      return assertNever(def.kind);
-  }
+/** The registry of stored states: their ids, namespace layouts and cluster indexes. */
+interface Registry {
+  readonly defs: StateDef[];
+  readonly byKey: Map<string, StateDef>;
+  readonly layouts: NamespaceLayout[];
+  readonly clusters: StateDef[];
 }
 
-/** Entities of one namespace within one app: id → row, plus one column per state key. */
-class Table {
-  readonly ids = new Map<string, number>();
-  readonly keys: (string | undefined)[] = [];
-  /** Newest event time that touched each row (for `expire`). */
-  readonly seen = new Plane(Float64Array, 1, -Infinity);
-  readonly cols: (StateColumn | undefined)[] = [];
-  readonly free: number[] = [];
-  size = 0;
-  capacity = 0;
-  live = 0;
+function emptyRegistry(): Registry {
+  return {
+    defs: [],
+    byKey: new Map(),
+    layouts: NAMESPACES.map(() => ({ words: 1, defs: [] })),
+    clusters: [],
+  };
+}
 
-  touch(id: string, at: number): number {
-    let row = this.ids.get(id);
-    if (row === undefined) row = this.insert(id);
-    const c = this.seen.chunks[row >>> CHUNK_SHIFT]!;
-    const r = row & CHUNK_MASK;
-    if (at > c[r]!) c[r] = at;
-    return row;
+/** Adds a state to a registry (places it at the end of its namespace's rows). */
+function register(reg: Registry, key: string, shape: DefShape): StateDef {
+  const layout = reg.layouts[shape.ns]!;
+  const cluster = shape.kind === 'cluster';
+  const words = stateWords(shape.kind, shape.buckets, shape.size, shape.halfLife);
+  const def: StateDef = {
+    ...shape,
+    id: reg.defs.length,
+    key,
+    local: cluster ? reg.clusters.length : layout.defs.length,
+    off: cluster ? 0 : layout.words,
+    words,
+  };
+  if (cluster) reg.clusters.push(def);
+  else {
+    layout.defs.push(def);
+    layout.words += words;
   }
-
-  private insert(id: string): number {
-    let row = this.free.pop();
-    if (row === undefined) {
-      row = this.size++;
-      if (row >= this.capacity) this.grow(nextCapacity(this.capacity));
-      this.keys.push(id);
-    } else this.keys[row] = id;
-    this.ids.set(id, row);
-    this.live++;
-    return row;
-  }
-
-  grow(capacity: number): void {
-    this.capacity = capacity;
-    this.seen.ensure(capacity);
-    for (const c of this.cols) c?.ensure(capacity);
-  }
-
-  addColumn(def: StateDef, o: Options): StateColumn {
-    const c = makeColumn(def, o);
-    c.ensure(this.capacity);
-    while (this.cols.length < def.local) this.cols.push(undefined);
-    this.cols[def.local] = c;
-    return c;
-  }
-
-  seenAt(row: number): number {
-    return this.seen.chunks[row >>> CHUNK_SHIFT]![row & CHUNK_MASK]!;
-  }
-
-  remove(row: number): void {
-    const id = this.keys[row];
-    if (id === undefined) return;
-    this.ids.delete(id);
-    this.keys[row] = undefined;
-    this.seen.clear(row);
-    for (const c of this.cols) c?.clear(row);
-    this.free.push(row);
-    this.live--;
-  }
-
-  bytes(): number {
-    let b = 64 + mapBytes(this.ids.size) + this.seen.bytes() + 48 + this.keys.length * 8;
-    b += 48 + this.free.length * 8 + 48 + this.cols.length * 8;
-    for (const k of this.keys) if (k !== undefined) b += stringBytes(k);
-    for (const c of this.cols) if (c !== undefined) b += 64 + c.bytes();
-    return b;
-  }
-
-  save(w: ByteWriter): void {
-    const n = this.size;
-    w.u32(n);
-    for (let row = 0; row < n; row++) {
-      const k = this.keys[row];
-      if (k === undefined) w.u8(0);
-      else {
-        w.u8(1);
-        w.str(k);
-      }
-    }
-    this.seen.write(w, n);
-    let cols = 0;
-    for (const c of this.cols) if (c !== undefined) cols++;
-    w.u32(cols);
-    this.cols.forEach((c, local) => {
-      if (c === undefined) return;
-      w.u32(local);
-      c.save(w, n);
-    });
-  }
-
-  static load(r: ByteReader, ns: number, defsByLocal: readonly (StateDef | undefined)[], o: Options): Table {
-    const t = new Table();
-    const n = r.count(0x7fffffff, 'table size');
-    let capacity = 0;
-    while (capacity < n) capacity = nextCapacity(capacity);
-    t.grow(capacity);
-    t.size = n;
-    for (let row = 0; row < n; row++) {
-      const present = r.u8();
-      if (present === 0) {
-        t.keys.push(undefined);
-        t.free.push(row);
-      } else if (present === 1) {
-        const k = r.str();
-        if (t.ids.has(k)) throw corruptSnapshot(`duplicate entity ${k}`);
-        t.keys.push(k);
-        t.ids.set(k, row);
-        t.live++;
-      } else throw corruptSnapshot(`bad row marker ${present}`);
-    }
-    t.free.reverse();
-    t.seen.read(r, n);
-    const cols = r.count(defsByLocal.length, 'column count');
-    for (let i = 0; i < cols; i++) {
-      const local = r.count(defsByLocal.length - 1, 'column index');
-      const def = defsByLocal[local];
-      if (def === undefined || def.ns !== ns || t.cols[local] !== undefined)
-        throw corruptSnapshot(`column ${local} does not belong to namespace ${NAMESPACES[ns]}`);
-      t.addColumn(def, o).load(r, n);
-    }
-    return t;
-  }
+  reg.defs.push(def);
+  reg.byKey.set(key, def);
+  return def;
 }
 
 /** All state of one app: a table per namespace and a union-find per cluster state. */
 class AppState {
-  readonly tables: (Table | undefined)[] = [];
+  readonly tables: (EntityTable | undefined)[] = [];
   readonly clusters: (ClusterGraph | undefined)[] = [];
 }
 
@@ -329,10 +218,17 @@ interface ViaRef {
   readonly group: number;
 }
 
-/** One spec of a compiled plan. All ops share one shape (fast property access). */
+/** One spec of a compiled plan, with its state's parameters copied in (one object shape). */
 interface Op {
   readonly slot: number;
+  readonly kind: FeatureKind;
   readonly def: StateDef;
+  readonly local: number;
+  readonly off: number;
+  readonly buckets: number;
+  readonly width: number;
+  readonly halfLife: number;
+  readonly size: number;
   /** Matching event types by type index (undefined: every type). */
   readonly mask: Uint8Array | undefined;
   readonly field: LastField | undefined;
@@ -341,9 +237,8 @@ interface Op {
   readonly of: number;
   readonly via: readonly ViaRef[];
   readonly hour: boolean;
-  /** Reused output arrays of hist and neighbors. */
+  /** Reused output array of hist. */
   readonly nums: number[];
-  readonly strs: string[];
   /** Value when the entity is absent. */
   readonly empty: unknown;
 }
@@ -409,30 +304,34 @@ const FORMAT_VERSION = 1;
 /**
  * The in-memory feature store: answers a whole {@link FeaturePlan} per event in one pass.
  *
- * Layout: state is keyed by app, then namespace (`ENTITY_NAMESPACE`), then entity id. Each
- * (app, namespace) table maps an entity id to a row with ONE Map lookup per entity per event;
- * every state key of the store gets an integer column index, and each column keeps its state for
- * all rows in chunked typed arrays (see `state-columns.ts`). A plan is compiled once (cached per
- * plan object) into groups of specs by entity kind.
+ * Layout: state is keyed by app, then namespace (`ENTITY_NAMESPACE`), then entity id; apps never
+ * share state. Each (app, namespace) table maps an entity id to a row with ONE Map lookup per
+ * entity per event, and the row holds all that entity's numeric state contiguously (see
+ * `entity-table.ts`); every state key gets a fixed word offset in its namespace's rows. A plan is
+ * compiled once per store (cached per plan object) into groups of specs by entity kind.
  *
  * Semantics (per spec kind, see `feature-spec.ts`): count, sum and distinct include the current
  * event when its type matches; stats, last, first, hist and neighbors return the state before it;
  * cluster returns the size after linking. Windows are bucketed (`windowed-counter.ts`): an expired
- * event is never counted, a value may miss at most the oldest, partly expired bucket; an event
+ * event is never counted, a value may miss at most the oldest, partly expired bucket, and an event
  * too old for the ring is answered as if alone in its window (1, its amount, 1). `readAs` specs
- * read the state before the current event of the entity named by the `readAs` field and never
- * update or create anything. An absent entity gives the kind's empty value (0, undefined, [],
- * zeros, `{ n: 0, mean: 0, std: 0 }`, `{ size: 0 }`; a present user never clustered has size 1).
- * An event whose `at` is not a finite number gets empty values and changes nothing.
+ * read the state, as it was before the current event, of the entity named by the `readAs` field;
+ * they never update or create anything. An absent entity gives the kind's empty value (0,
+ * undefined, [], zeros, `{ n: 0, mean: 0, std: 0 }`, `{ size: 0 }`; a present user never
+ * clustered has size 1). An event whose `at` is not a finite number gets empty values and
+ * changes nothing. Distinct counts are exact up to `distinctExactLimit` values per entity and
+ * window (32-bit hashes: a collision, ≈ n²/2³³, undercounts by one), then HyperLogLog.
  *
  * The values returned by `evaluate` live in a snapshot object reused per plan: it (and the hist
- * and neighbors arrays it returns) is valid until the next `evaluate` call.
+ * arrays it returns) is valid until the next `evaluate` call on this store. Neighbor lists are
+ * immutable (copy-on-write), other values are fresh objects or numbers.
  *
- * `stats().bytes` is an estimate of the heap retained, computed from the allocated sizes: typed
- * arrays by byte length (plus 120 bytes of object overhead each), V8 Map entries at 28 bytes per
- * slot of a power-of-two capacity, JS arrays at 8 bytes per element, strings as flat one-byte
- * strings (16 + length rounded up to 8, counted once per reference, so shared strings make it an
- * over-estimate), Geo objects at 80 bytes, and per-object headers.
+ * `stats().bytes` is an estimate of the heap retained, computed from allocated sizes: row chunks
+ * by byte length plus 400 bytes of objects each, V8 Map entries at 28 bytes per slot of a
+ * power-of-two capacity, JS arrays at 8 bytes per element plus a header, strings as flat
+ * one-byte strings (16 + length rounded up to 8, counted once per reference: shared strings make
+ * it an over-estimate), Geo objects at 80 bytes, HyperLogLog registers by byte length, and the
+ * union-find arrays by capacity.
  * @example
  * const store = createMemoryFeatureStore();
  * const ipSignups = count({ entity: 'ip', window: HOUR, types: ['signup'] });
@@ -441,30 +340,35 @@ const FORMAT_VERSION = 1;
  */
 export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}): FeatureStore {
   const o = resolveOptions(options);
-  let defs: StateDef[] = [];
-  let defsByKey = new Map<string, StateDef>();
-  /** Per namespace: defs by column index. */
-  let defsByNs: StateDef[][] = NAMESPACES.map(() => []);
-  let clusterDefs: StateDef[] = [];
+  let reg = emptyRegistry();
   let apps = new Map<string, AppState>();
   let compiled = new WeakMap<FeaturePlan, CompiledPlan>();
+  let lastPlan: FeaturePlan | undefined;
+  let lastCompiled: CompiledPlan | undefined;
   let lastAppName: string | undefined;
   let lastApp: AppState | undefined;
+  const limits: LoadLimits = {
+    exactLimit: o.distinctExactLimit,
+    hllPrecision: o.hllPrecision,
+    makeSketch: (buckets) => new WindowedHyperLogLog(buckets, o.hllPrecision),
+  };
 
   function defFor(spec: FeatureSpec): StateDef {
     const key = stateKey(spec);
     const shape = shapeOf(spec, o);
-    const have = defsByKey.get(key);
+    const have = reg.byKey.get(key);
     if (have !== undefined) {
       if (!sameShape(have, shape))
         throw new Error(`feature ${key} has a different layout than its stored state`);
       return have;
     }
-    const list = shape.kind === 'cluster' ? clusterDefs : defsByNs[shape.ns]!;
-    const def: StateDef = { ...shape, id: defs.length, key, local: list.length };
-    list.push(def);
-    defs.push(def);
-    defsByKey.set(key, def);
+    const def = register(reg, key, shape);
+    // Existing rows of the namespace get room for the new state.
+    if (def.kind !== 'cluster')
+      for (const app of apps.values()) {
+        const t = app.tables[def.ns];
+        if (t !== undefined) t.reshape(t.capacity);
+      }
     return def;
   }
 
@@ -492,21 +396,26 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
         of = kindIndex(spec.of);
         ofKinds.add(of);
       }
-      const via =
-        spec.kind === 'cluster'
-          ? spec.via.map((k) => ({ kind: k, group: 1 + def.viaNs.indexOf(nsIndex(k)) }))
-          : [];
       const op: Op = {
         slot,
+        kind: def.kind,
         def,
+        local: def.local,
+        off: def.off,
+        buckets: def.buckets,
+        width: def.width,
+        halfLife: def.halfLife,
+        size: def.size,
         mask,
         field: spec.kind === 'last' ? spec.field : undefined,
         num: spec.kind === 'sum' || spec.kind === 'stats' ? spec.field : undefined,
         of,
-        via,
+        via:
+          spec.kind === 'cluster'
+            ? spec.via.map((k) => ({ kind: k, group: 1 + def.viaNs.indexOf(nsIndex(k)) }))
+            : [],
         hour: spec.kind === 'hist' && spec.of === 'hour',
         nums: [],
-        strs: [],
         empty: emptyValue(spec),
       };
       const gk = `${write ? 'w' : 'r'}:${kind}`;
@@ -551,11 +460,40 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
     return a;
   }
 
+  function clusterWrite(
+    op: Op,
+    app: AppState,
+    id: string,
+    e: VigilEvent,
+    at: number,
+    match: boolean,
+  ): unknown {
+    let g = app.clusters[op.local];
+    if (!match) {
+      const node = g?.lookup(MEMBER_GROUP, id);
+      return { size: node === undefined || g === undefined ? 1 : g.membersOf(node) };
+    }
+    if (g === undefined) {
+      g = new ClusterGraph(1 + op.def.viaNs.length, o.maxClusterLinks);
+      while (app.clusters.length < op.local) app.clusters.push(undefined);
+      app.clusters[op.local] = g;
+    }
+    const m = g.node(MEMBER_GROUP, id, at);
+    for (const v of op.via) {
+      const vid = entityId(e, v.kind);
+      if (vid !== undefined) g.link(m, g.node(v.group, vid, at));
+    }
+    return { size: g.membersOf(m) };
+  }
+
+  /** Applies one spec to the entity row (`i`: the state's first word in chunk `c`). */
   function runWrite(
     cp: CompiledPlan,
     op: Op,
     app: AppState,
-    table: Table,
+    t: EntityTable,
+    c: RowChunk,
+    i: number,
     row: number,
     id: string,
     e: VigilEvent,
@@ -564,136 +502,133 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
   ): void {
     const values = cp.values;
     const match = op.mask === undefined || op.mask[tid] === 1;
-    const def = op.def;
-    if (def.kind === 'cluster') {
-      let g = app.clusters[def.local];
-      if (!match) {
-        const node = g?.lookup(MEMBER_GROUP, id);
-        values[op.slot] = { size: node === undefined || g === undefined ? 1 : g.membersOf(node) };
-        return;
-      }
-      if (g === undefined) {
-        g = new ClusterGraph(1 + def.viaNs.length, o.maxClusterLinks);
-        while (app.clusters.length < def.local) app.clusters.push(undefined);
-        app.clusters[def.local] = g;
-      }
-      const m = g.node(MEMBER_GROUP, id, at);
-      for (const v of op.via) {
-        const vid = entityId(e, v.kind);
-        if (vid !== undefined) g.link(m, g.node(v.group, vid, at));
-      }
-      values[op.slot] = { size: g.membersOf(m) };
-      return;
-    }
-    let col = table.cols[def.local];
-    if (col === undefined) {
-      if (!match) {
-        values[op.slot] = op.empty;
-        return;
-      }
-      col = table.addColumn(def, o);
-    }
-    switch (col.kind) {
+    switch (op.kind) {
       case 'count': {
-        const k = Math.floor(at / def.width);
-        const alone = match && !col.add(row, k) ? 1 : 0;
-        values[op.slot] = alone + col.sum(row, k - def.buckets + 1);
+        const k = Math.floor(at / op.width);
+        const alone = match && !countAdd(c, i, op.buckets, k) ? 1 : 0;
+        values[op.slot] = alone + countSum(c, i, op.buckets, k - op.buckets + 1);
         return;
       }
       case 'sum': {
-        const k = Math.floor(at / def.width);
-        const x = numericFieldValue(e, op.num!);
-        const alone = match && x !== undefined && Number.isFinite(x) && !col.add(row, k, x) ? x : 0;
-        values[op.slot] = alone + col.sum(row, k - def.buckets + 1);
+        const k = Math.floor(at / op.width);
+        const x = match ? numericFieldValue(e, op.num!) : undefined;
+        const alone = x !== undefined && Number.isFinite(x) && !sumAdd(c, i, op.buckets, k, x) ? x : 0;
+        values[op.slot] = alone + sumSum(c, i, op.buckets, k - op.buckets + 1);
         return;
       }
       case 'distinct': {
-        const k = Math.floor(at / def.width);
-        const alone = match && cp.ofIds[op.of] !== undefined && !col.add(row, cp.ofHashes[op.of]!, k) ? 1 : 0;
-        values[op.slot] = alone + col.count(row, k - def.buckets + 1);
+        const k = Math.floor(at / op.width);
+        let alone = 0;
+        if (match && cp.ofIds[op.of] !== undefined) {
+          const big = t.distinctOf(op.local);
+          const h = cp.ofHashes[op.of]!;
+          if (!distinctAdd(c, i, big, row, op.buckets, o.distinctExactLimit, o.hllPrecision, h, k)) alone = 1;
+        }
+        values[op.slot] = alone + distinctCount(c, i, t.distinctBig[op.local], row, k - op.buckets + 1);
         return;
       }
       case 'stats': {
-        values[op.slot] = col.value(row);
+        values[op.slot] = statsValue(c.f64, i, op.halfLife);
+        if (!match) return;
         const x = numericFieldValue(e, op.num!);
-        if (match && x !== undefined && Number.isFinite(x)) col.add(row, x, at);
+        if (x !== undefined && Number.isFinite(x)) statsAdd(c.f64, i, op.halfLife, x, at);
         return;
       }
       case 'last': {
-        values[op.slot] = col.value(row);
-        if (match) {
-          const v = lastFieldValue(e, op.field!);
-          if (v !== undefined) col.set(row, v, at);
-        }
+        values[op.slot] = lastGet(c.f64, i, t.lastValues[op.local], row);
+        if (!match) return;
+        const v = lastFieldValue(e, op.field!);
+        if (v !== undefined) lastSet(c.f64, i, t.lastOf(op.local), row, v, at);
         return;
       }
       case 'first':
-        values[op.slot] = col.value(row);
-        if (match) col.add(row, at);
+        values[op.slot] = firstGet(c.f64, i);
+        if (match && at < c.f64[i]!) c.f64[i] = at;
         return;
       case 'hist':
-        values[op.slot] = col.copy(row, op.nums);
-        if (match) col.add(row, op.hour ? hourOf(at) : dayOf(at));
+        values[op.slot] = histCopy(c.u32, i, op.size, op.nums);
+        if (match) c.u32[2 * i + (op.hour ? hourOf(at) : dayOf(at))]!++;
         return;
       case 'neighbors': {
-        values[op.slot] = col.copy(row, op.strs);
+        values[op.slot] = t.neighborLists[op.local]?.[row] ?? op.empty;
         const v = cp.ofIds[op.of];
-        if (match && v !== undefined) col.add(row, v, at);
+        if (match && v !== undefined) neighborsAdd(c.f64, i, op.size, t.neighborsOf(op.local), row, v, at);
         return;
       }
+      case 'cluster':
+        values[op.slot] = clusterWrite(op, app, id, e, at, match);
+        return;
       default:
-        assertNever(col);
+        assertNever(op.kind);
     }
   }
 
+  /** Reads one spec of an entity without changing anything (readAs). */
   function runRead(
     cp: CompiledPlan,
     op: Op,
     app: AppState | undefined,
-    table: Table | undefined,
+    t: EntityTable | undefined,
     row: number | undefined,
     id: string,
     at: number,
   ): void {
     const values = cp.values;
-    const def = op.def;
-    if (def.kind === 'cluster') {
-      const g = app?.clusters[def.local];
+    if (op.kind === 'cluster') {
+      const g = app?.clusters[op.local];
       const node = g?.lookup(MEMBER_GROUP, id);
       values[op.slot] = { size: node === undefined || g === undefined ? 1 : g.membersOf(node) };
       return;
     }
-    const col = table?.cols[def.local];
-    if (col === undefined || row === undefined) {
+    if (t === undefined || row === undefined) {
       values[op.slot] = op.empty;
       return;
     }
-    switch (col.kind) {
+    const c = t.chunks[row >>> CHUNK_SHIFT]!;
+    const i = (row & CHUNK_MASK) * t.words + op.off;
+    switch (op.kind) {
       case 'count':
+        values[op.slot] = countSum(c, i, op.buckets, Math.floor(at / op.width) - op.buckets + 1);
+        return;
       case 'sum':
-        values[op.slot] = col.sum(row, Math.floor(at / def.width) - def.buckets + 1);
+        values[op.slot] = sumSum(c, i, op.buckets, Math.floor(at / op.width) - op.buckets + 1);
         return;
       case 'distinct':
-        values[op.slot] = col.count(row, Math.floor(at / def.width) - def.buckets + 1);
+        values[op.slot] = distinctCount(
+          c,
+          i,
+          t.distinctBig[op.local],
+          row,
+          Math.floor(at / op.width) - op.buckets + 1,
+        );
         return;
       case 'stats':
+        values[op.slot] = statsValue(c.f64, i, op.halfLife);
+        return;
       case 'last':
+        values[op.slot] = lastGet(c.f64, i, t.lastValues[op.local], row);
+        return;
       case 'first':
-        values[op.slot] = col.value(row);
+        values[op.slot] = firstGet(c.f64, i);
         return;
       case 'hist':
-        values[op.slot] = col.copy(row, op.nums);
+        values[op.slot] = histCopy(c.u32, i, op.size, op.nums);
         return;
       case 'neighbors':
-        values[op.slot] = col.copy(row, op.strs);
+        values[op.slot] = t.neighborLists[op.local]?.[row] ?? op.empty;
         return;
       default:
-        assertNever(col);
+        assertNever(op.kind);
     }
   }
 
   function evaluate(plan: FeaturePlan, e: VigilEvent): FeatureSnapshot {
-    const cp = compiled.get(plan) ?? compile(plan);
+    let cp = lastCompiled;
+    if (plan !== lastPlan || cp === undefined) {
+      cp = compiled.get(plan) ?? compile(plan);
+      lastPlan = plan;
+      lastCompiled = cp;
+    }
     const values = cp.values;
     const at = e.at;
     if (typeof at !== 'number' || !Number.isFinite(at)) {
@@ -715,18 +650,20 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       }
       if (g.write) {
         app ??= createApp(e.app);
-        let table = app.tables[g.ns];
-        if (table === undefined) {
-          table = new Table();
+        let t = app.tables[g.ns];
+        if (t === undefined) {
+          t = new EntityTable(reg.layouts[g.ns]!);
           while (app.tables.length < g.ns) app.tables.push(undefined);
-          app.tables[g.ns] = table;
+          app.tables[g.ns] = t;
         }
-        const row = table.touch(id, at);
-        for (const op of g.ops) runWrite(cp, op, app, table, row, id, e, at, tid);
+        const row = t.touch(id, at);
+        const c = t.chunks[row >>> CHUNK_SHIFT]!;
+        const base = (row & CHUNK_MASK) * t.words;
+        for (const op of g.ops) runWrite(cp, op, app, t, c, base + op.off, row, id, e, at, tid);
       } else {
-        const table = app?.tables[g.ns];
-        const row = table?.ids.get(id);
-        for (const op of g.ops) runRead(cp, op, app, table, row, id, at);
+        const t = app?.tables[g.ns];
+        const row = t?.ids.get(id);
+        for (const op of g.ops) runRead(cp, op, app, t, row, id, at);
       }
     }
     return cp.snapshot;
@@ -766,8 +703,8 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
     w.u32(o.distinctExactLimit);
     w.u32(o.hllPrecision);
     w.f64(o.maxClusterLinks);
-    w.u32(defs.length);
-    for (const d of defs) {
+    w.u32(reg.defs.length);
+    for (const d of reg.defs) {
       w.str(d.key);
       w.u8(KIND_CODES.indexOf(d.kind));
       w.u8(d.ns);
@@ -815,11 +752,8 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
         throw new Error(
           `feature snapshot was taken with ${k}=${stored[k]}, this store has ${o[k]}: create the store with the same options`,
         );
+    const next = emptyRegistry();
     const nDefs = r.count(1 << 20, 'state count');
-    const nDefs2: StateDef[] = [];
-    const byKey = new Map<string, StateDef>();
-    const byNs: StateDef[][] = NAMESPACES.map(() => []);
-    const clusters: StateDef[] = [];
     for (let i = 0; i < nDefs; i++) {
       const key = r.str();
       const kind = KIND_CODES[r.u8()];
@@ -839,24 +773,11 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       const windowed = kind === 'count' || kind === 'sum' || kind === 'distinct';
       if (windowed && (buckets < 1 || !(width >= 1))) throw corruptSnapshot(`bad window layout of ${key}`);
       if (kind === 'hist' && size !== 24 && size !== 7) throw corruptSnapshot(`bad histogram size of ${key}`);
+      if (kind === 'neighbors' && size > o.maxNeighbors)
+        throw corruptSnapshot(`bad neighbors size of ${key}`);
       if (!(halfLife >= 0)) throw corruptSnapshot(`bad half-life of ${key}`);
-      if (byKey.has(key)) throw corruptSnapshot(`duplicate state ${key}`);
-      const list = kind === 'cluster' ? clusters : byNs[ns]!;
-      const def: StateDef = {
-        id: i,
-        key,
-        kind,
-        ns,
-        local: list.length,
-        buckets,
-        width,
-        halfLife,
-        size,
-        viaNs,
-      };
-      list.push(def);
-      nDefs2.push(def);
-      byKey.set(key, def);
+      if (next.byKey.has(key)) throw corruptSnapshot(`duplicate state ${key}`);
+      register(next, key, { kind, ns, buckets, width, halfLife, size, viaNs });
     }
     const nApps = r.count(0x7fffffff, 'app count');
     const nextApps = new Map<string, AppState>();
@@ -870,12 +791,12 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
         if (ns >= NAMESPACES.length || app.tables[ns] !== undefined)
           throw corruptSnapshot(`bad table namespace ${ns}`);
         while (app.tables.length < ns) app.tables.push(undefined);
-        app.tables[ns] = Table.load(r, ns, byNs[ns]!, o);
+        app.tables[ns] = EntityTable.load(r, next.layouts[ns]!, limits);
       }
-      const nClusters = r.count(clusters.length, 'cluster count');
+      const nClusters = r.count(next.clusters.length, 'cluster count');
       for (let j = 0; j < nClusters; j++) {
-        const local = r.count(clusters.length - 1, 'cluster index');
-        const def = clusters[local]!;
+        const local = r.count(next.clusters.length - 1, 'cluster index');
+        const def = next.clusters[local]!;
         if (app.clusters[local] !== undefined) throw corruptSnapshot(`duplicate cluster ${def.key}`);
         while (app.clusters.length < local) app.clusters.push(undefined);
         app.clusters[local] = ClusterGraph.read(r, 1 + def.viaNs.length, o.maxClusterLinks);
@@ -883,19 +804,18 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       nextApps.set(name, app);
     }
     r.done();
-    defs = nDefs2;
-    defsByKey = byKey;
-    defsByNs = byNs;
-    clusterDefs = clusters;
+    reg = next;
     apps = nextApps;
     compiled = new WeakMap();
+    lastPlan = undefined;
+    lastCompiled = undefined;
     lastAppName = undefined;
     lastApp = undefined;
   }
 
   function stats(): FeatureStoreStats {
     let entities = 0;
-    let bytes = 1024 + defs.length * 200 + mapBytes(apps.size);
+    let bytes = 1024 + reg.defs.length * 200 + mapBytes(apps.size);
     for (const [name, app] of apps) {
       bytes += 128 + stringBytes(name);
       for (const t of app.tables)

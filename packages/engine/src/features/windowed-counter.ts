@@ -62,7 +62,14 @@ export function ringAdd(
   const h = head[hi]!;
   if (k > h) {
     if (k - h >= buckets) ring.fill(0, at, at + buckets);
-    else for (let j = h + 1; j <= k; j++) ring[at + ringSlot(j, buckets)] = 0;
+    else {
+      // One modulo per call: bucket numbers are large doubles, and % on them is slow.
+      let s = ringSlot(h + 1, buckets);
+      for (let j = h + 1; j <= k; j++) {
+        ring[at + s] = 0;
+        if (++s === buckets) s = 0;
+      }
+    }
     head[hi] = k;
   } else if (k <= h - buckets) return false;
   ring[at + ringSlot(k, buckets)]! += x;
@@ -83,7 +90,11 @@ export function ringSum(
 ): number {
   const h = head[hi]!;
   const from = lo > h - buckets + 1 ? lo : h - buckets + 1;
-  let s = 0;
-  for (let j = from; j <= h; j++) s += ring[at + ringSlot(j, buckets)]!;
-  return s;
+  let sum = 0;
+  let s = ringSlot(from, buckets);
+  for (let j = from; j <= h; j++) {
+    sum += ring[at + s]!;
+    if (++s === buckets) s = 0;
+  }
+  return sum;
 }
