@@ -15,7 +15,12 @@ import { appRoutes } from './modules/apps/app.routes.js';
 import type { AuthService } from './modules/auth/auth.service.js';
 import { keyRoutes } from './modules/auth/key.routes.js';
 import type { KeyService } from './modules/auth/key.service.js';
+import type { EventIngest } from './modules/events/event-ingest.js';
+import { eventRoutes } from './modules/events/event.routes.js';
+import { DecisionSchema } from './modules/events/event.schemas.js';
 import { systemRoutes } from './modules/system/system.routes.js';
+import { userRoutes } from './modules/users/user.routes.js';
+import type { Clock } from './clock.js';
 import type { Db } from './storage/database.js';
 import { ulid } from './storage/ulid.js';
 
@@ -28,6 +33,8 @@ export interface AppDeps {
   readonly apps: AppService;
   readonly keys: KeyService;
   readonly metrics: Metrics;
+  readonly ingest: EventIngest;
+  readonly clock: Clock;
   /** False while feature state is being restored (readyz answers 503). */
   readonly isReady: () => boolean;
   /** A pino logger; absent means no logging (tests). */
@@ -70,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   app.addSchema(ErrorSchema);
+  app.addSchema(DecisionSchema);
 
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
@@ -91,6 +99,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(systemRoutes({ db: deps.db, metrics: deps.metrics, isReady: deps.isReady }));
   await app.register(appRoutes({ apps: deps.apps }));
   await app.register(keyRoutes({ keys: deps.keys }));
+  await app.register(eventRoutes({ db: deps.db, ingest: deps.ingest }));
+  await app.register(userRoutes({ db: deps.db, clock: deps.clock }));
 
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
   await app.register(swaggerUi, { routePrefix: '/docs' });

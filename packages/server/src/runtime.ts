@@ -1,3 +1,4 @@
+import { createEngine, type Engine } from '@vigil/engine';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppDeps } from './app.js';
 import { systemClock, type Clock } from './clock.js';
@@ -8,6 +9,13 @@ import { createAppService } from './modules/apps/app.service.js';
 import { createApiKeyStore } from './modules/auth/api-key.store.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createKeyService } from './modules/auth/key.service.js';
+import { createEventIngest, type EventIngest } from './modules/events/event-ingest.js';
+import {
+  createSnapshotter,
+  recoverFeatures,
+  type RecoveryReport,
+  type Snapshotter,
+} from './modules/features/feature-recovery.js';
 import { openDatabase } from './storage/database.js';
 import { migrateToLatest, type MigrationReport } from './storage/migrations.js';
 
@@ -18,18 +26,26 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   /** A pino logger; absent means silent. */
   readonly logger?: FastifyBaseLogger;
+  /** Makes the scoring engine (with its feature store). Default `createEngine()`. */
+  readonly createEngine?: () => Engine;
 }
 
 /** The wired server minus the HTTP instance: what `buildApp`, `main.ts` and the CLI share. */
 export interface Runtime extends AppDeps {
   readonly clock: Clock;
   readonly migrations: MigrationReport;
-  /** Flushes pending work and closes the database. */
+  readonly engine: Engine;
+  readonly ingest: EventIngest;
+  readonly snapshotter: Snapshotter;
+  /** How feature state was rebuilt at start. */
+  readonly recovery: RecoveryReport;
+  /** Drains the commit queue, saves a final feature snapshot and closes the database. */
   close(): Promise<void>;
 }
 
 /**
- * Opens the database, runs pending migrations and wires every service.
+ * Opens the database, runs pending migrations, rebuilds feature state (newest snapshot + replay of
+ * the log after it) and wires every service; snapshots periodically when configured.
  * @example const rt = await createRuntime({ config: loadConfig(process.env) }); const app = await buildApp(rt);
  */
 export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
@@ -44,17 +60,61 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     throw err;
   }
   const logger = opts.logger;
+  const makeEngine = opts.createEngine ?? (() => createEngine());
+  let engine = makeEngine();
+  let recovery: RecoveryReport;
+  try {
+    try {
+      recovery = await recoverFeatures({ db, engine, store: engine.store });
+    } catch (err) {
+      logger?.warn({ err }, 'feature snapshot unusable; rebuilding features from the whole event log');
+      engine = makeEngine();
+      recovery = await recoverFeatures({ db, engine, store: engine.store }, { ignoreSnapshot: true });
+    }
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  logger?.info(recovery, 'feature state restored');
+
+  const metrics = createMetrics({ queueDepth: () => ingest.depth() });
+  const ingest = createEventIngest(
+    { db, engine, clock, metrics },
+    {
+      maxBatch: config.groupCommitMax,
+      lastSeq: recovery.lastSeq,
+      onCommitError: (err) => logger?.error({ err }, 'group commit failed'),
+    },
+  );
+  const snapshotter = createSnapshotter({
+    db,
+    ingest,
+    store: engine.store,
+    clock,
+    initialSeq: recovery.replayed === 0 ? recovery.snapshotSeq : -1,
+  });
+  const timer =
+    config.snapshotIntervalMs > 0
+      ? setInterval(() => {
+          snapshotter.snapshot().catch((err: unknown) => logger?.warn({ err }, 'feature snapshot failed'));
+        }, config.snapshotIntervalMs)
+      : undefined;
+  timer?.unref();
+
   const auth = createAuthService(
     { keys: createApiKeyStore(db), clock },
     { onTouchError: (err) => logger?.warn({ err }, 'recording key use failed') },
   );
-  const metrics = createMetrics();
   let closed = false;
   const runtime: Runtime = {
     config,
     db,
     clock,
     migrations,
+    engine,
+    ingest,
+    snapshotter,
+    recovery,
     auth,
     limiter: createRateLimiter(config.rateLimit, clock),
     apps: createAppService({ db, clock }),
@@ -65,7 +125,13 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     async close() {
       if (closed) return;
       closed = true;
-      await db.close();
+      if (timer !== undefined) clearInterval(timer);
+      try {
+        await ingest.close();
+        await snapshotter.snapshot();
+      } finally {
+        await db.close();
+      }
     },
   };
   return runtime;

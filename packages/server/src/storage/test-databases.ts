@@ -52,8 +52,11 @@ export async function createSqliteTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** A migrated, brand-new PostgreSQL database; `cleanup` drops it. */
-export async function createPgTestDatabase(): Promise<TestDatabase> {
+/** A brand-new, empty PostgreSQL database (not migrated); `drop` removes it. */
+export async function createPgTestDatabaseUrl(): Promise<{
+  readonly url: string;
+  readonly drop: () => Promise<void>;
+}> {
   const name = `vigil_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new pg.Client({ connectionString: TEST_PG_URL });
   await admin.connect();
@@ -64,14 +67,9 @@ export async function createPgTestDatabase(): Promise<TestDatabase> {
   }
   const url = new URL(TEST_PG_URL);
   url.pathname = `/${name}`;
-  const config: DatabaseConfig = { kind: 'postgres', url: url.toString() };
-  const db = await openDatabase(config, { poolSize: 4 });
-  await migrateToLatest(db);
   return {
-    config,
-    db,
-    cleanup: async () => {
-      await db.close();
+    url: url.toString(),
+    drop: async () => {
       const c = new pg.Client({ connectionString: TEST_PG_URL });
       await c.connect();
       try {
@@ -79,6 +77,22 @@ export async function createPgTestDatabase(): Promise<TestDatabase> {
       } finally {
         await c.end();
       }
+    },
+  };
+}
+
+/** A migrated, brand-new PostgreSQL database; `cleanup` drops it. */
+export async function createPgTestDatabase(): Promise<TestDatabase> {
+  const { url, drop } = await createPgTestDatabaseUrl();
+  const config: DatabaseConfig = { kind: 'postgres', url };
+  const db = await openDatabase(config, { poolSize: 4 });
+  await migrateToLatest(db);
+  return {
+    config,
+    db,
+    cleanup: async () => {
+      await db.close();
+      await drop();
     },
   };
 }

@@ -1,0 +1,362 @@
+import { validateEvent, type Decision, type Problem, type VigilEvent } from '@vigil/engine';
+import type { Clock } from '../../clock.js';
+import { DomainError } from '../../errors.js';
+import type { Metrics } from '../../http/metrics.js';
+import type { Db } from '../../storage/database.js';
+import { createUserStore, type UserActivity } from '../users/user.store.js';
+import { createEventStore, eventKey, type NewDecisionRow, type NewEventRow } from './event.store.js';
+
+/** What the ingest needs from the engine: scoring that updates its feature store. */
+export interface ScoringEngine {
+  score(event: VigilEvent, now: number): Decision;
+}
+
+/** The answer for one submitted event. `json` is the decision as JSON (what is stored and returned). */
+export type IngestResult =
+  | { readonly ok: true; readonly json: string; readonly duplicate: boolean; readonly decision?: Decision }
+  | { readonly ok: false; readonly problems: readonly Problem[] };
+
+/** Durable event intake with group commit. */
+export interface EventIngest {
+  /**
+   * Validates, scores and durably stores one event, resolving once its transaction committed.
+   * An id the app already sent answers the stored decision and writes nothing. Validation
+   * problems are returned; a storage failure rejects with `unavailable`.
+   */
+  submit(appId: string, input: unknown): Promise<IngestResult>;
+  /** The same for many events, which share commits; one result per input, in order. */
+  submitMany(appId: string, inputs: readonly unknown[]): Promise<readonly (IngestResult | DomainError)[]>;
+  /** Runs `fn` between two group commits, when every scored event is committed (snapshots). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** Events waiting for a commit. */
+  depth(): number;
+  /** The highest event seq applied to the feature store. */
+  lastSeq(): number;
+  /** Waits for the queue to drain; later submits are refused with `unavailable`. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createEventIngest}. */
+export interface EventIngestOptions {
+  /** Most events per transaction (default 512). */
+  readonly maxBatch?: number;
+  /** The highest seq already in the feature store (after recovery). Default 0. */
+  readonly lastSeq?: number;
+  /** Called when a group commit fails (its callers get `unavailable`). */
+  readonly onCommitError?: (err: unknown) => void;
+}
+
+interface EventItem {
+  readonly kind: 'event';
+  readonly event: VigilEvent;
+  readonly key: string;
+  readonly receivedAt: number;
+  readonly resolve: (r: IngestResult) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface TaskItem {
+  readonly kind: 'task';
+  readonly run: () => Promise<void>;
+}
+
+type Item = EventItem | TaskItem;
+
+function validate(
+  appId: string,
+  input: unknown,
+  now: number,
+): { event: VigilEvent } | { problems: readonly Problem[] } {
+  if (
+    typeof input === 'object' &&
+    input !== null &&
+    'app' in input &&
+    input.app !== undefined &&
+    input.app !== appId
+  ) {
+    return { problems: [{ path: '/app', message: "must be the API key's app id (or left out)" }] };
+  }
+  const v = validateEvent(input, { now, app: appId });
+  return v.ok ? { event: v.value } : { problems: v.problems };
+}
+
+function signalRows(d: Decision): NewDecisionRow['signals'] {
+  return d.signals.map((s) => ({ code: s.code, score: s.score, category: s.category, severity: s.severity }));
+}
+
+/**
+ * Creates the intake. Events queue up; after the current tick (or when `maxBatch` are waiting)
+ * one flush checks which ids are already in the log, scores the new events in arrival order,
+ * and writes events, decisions, signals and user profiles in one transaction. Flushes run one
+ * at a time, so the feature store sees events in log order and a snapshot taken between two
+ * flushes matches a log position exactly.
+ * @example
+ * const ingest = createEventIngest({ db, engine, clock, metrics });
+ * const r = await ingest.submit(appId, { id: 'e1', type: 'login', user: 'u1' });
+ */
+export function createEventIngest(
+  deps: {
+    readonly db: Db;
+    readonly engine: ScoringEngine;
+    readonly clock: Clock;
+    readonly metrics?: Metrics;
+  },
+  opts: EventIngestOptions = {},
+): EventIngest {
+  const { db, engine, clock, metrics } = deps;
+  const maxBatch = opts.maxBatch ?? 512;
+  const events = createEventStore(db);
+  let queue: Item[] = [];
+  let running = false;
+  let scheduled = false;
+  let closing = false;
+  let lastSeq = opts.lastSeq ?? 0;
+  let idle: Promise<void> = Promise.resolve();
+  let markIdle: () => void = () => {};
+
+  function schedule(): void {
+    if (running || scheduled) return;
+    scheduled = true;
+    idle = new Promise((r) => (markIdle = r));
+    setImmediate(() => void run());
+  }
+
+  async function run(): Promise<void> {
+    scheduled = false;
+    running = true;
+    try {
+      while (queue.length > 0) {
+        const head = queue[0]!;
+        if (head.kind === 'task') {
+          queue.shift();
+          await head.run();
+          continue;
+        }
+        const batch: EventItem[] = [];
+        for (const item of queue) {
+          if (item.kind !== 'event' || batch.length >= maxBatch) break;
+          batch.push(item);
+        }
+        queue = queue.slice(batch.length);
+        await flush(batch);
+      }
+    } finally {
+      running = false;
+      markIdle();
+    }
+  }
+
+  async function flush(batch: readonly EventItem[]): Promise<void> {
+    // 1. the same id twice in this batch: later ones wait for the first
+    const first = new Map<string, EventItem>();
+    const followers = new Map<string, EventItem[]>();
+    for (const item of batch) {
+      if (!first.has(item.key)) first.set(item.key, item);
+      else {
+        const list = followers.get(item.key) ?? [];
+        list.push(item);
+        followers.set(item.key, list);
+      }
+    }
+    const settle = (key: string, r: IngestResult | { error: unknown }) => {
+      const items = [first.get(key)!, ...(followers.get(key) ?? [])];
+      items.forEach((item, i) => {
+        if ('error' in r) item.reject(r.error);
+        else if (i === 0) item.resolve(r);
+        else if (r.ok) {
+          metrics?.duplicates.inc();
+          item.resolve({ ok: true, json: r.json, duplicate: true });
+        }
+      });
+    };
+
+    // 2. ids already in the log: answer the stored decision, score nothing
+    const byApp = new Map<string, string[]>();
+    for (const item of first.values()) {
+      const ids = byApp.get(item.event.app) ?? [];
+      ids.push(item.event.id);
+      byApp.set(item.event.app, ids);
+    }
+    const fresh: EventItem[] = [];
+    try {
+      const stored = new Map<string, string>();
+      for (const [appId, ids] of byApp) {
+        for (const [id, payload] of await events.findDecisionPayloads(appId, ids))
+          stored.set(eventKey(appId, id), payload);
+      }
+      for (const [key, item] of first) {
+        const payload = stored.get(key);
+        if (payload === undefined) fresh.push(item);
+        else {
+          metrics?.duplicates.inc();
+          settle(key, { ok: true, json: payload, duplicate: true });
+        }
+      }
+    } catch (err) {
+      opts.onCommitError?.(err);
+      for (const key of first.keys()) settle(key, { error: unavailable(err) });
+      return;
+    }
+    if (fresh.length === 0) return;
+
+    // 3. score in arrival order (this updates the feature store)
+    const scored: { item: EventItem; decision: Decision; json: string }[] = [];
+    for (const item of fresh) {
+      try {
+        const decision = engine.score(item.event, item.receivedAt);
+        scored.push({ item, decision, json: JSON.stringify(decision) });
+      } catch (err) {
+        settle(item.key, { error: err });
+      }
+    }
+    if (scored.length === 0) return;
+
+    // 4. one transaction for the whole batch
+    const now = clock.now();
+    const started = performance.now();
+    let seqs: Map<string, number>;
+    try {
+      seqs = await db.transaction(async (tx) => {
+        const store = createEventStore(tx);
+        const eventRows: NewEventRow[] = scored.map(({ item }) => ({
+          appId: item.event.app,
+          id: item.event.id,
+          type: item.event.type,
+          at: item.event.at,
+          userId: item.event.user ?? null,
+          receivedAt: item.receivedAt,
+          payload: JSON.stringify(item.event),
+        }));
+        const inserted = await store.insertNew(eventRows);
+        const decisionRows: NewDecisionRow[] = [];
+        const activity: UserActivity[] = [];
+        for (const { item, decision, json } of scored) {
+          const seq = inserted.get(item.key);
+          if (seq === undefined) continue; // another process stored this id first
+          const e = item.event;
+          decisionRows.push({
+            eventSeq: seq,
+            appId: e.app,
+            eventId: e.id,
+            userId: e.user ?? null,
+            type: e.type,
+            at: e.at,
+            risk: decision.risk,
+            score: decision.score,
+            level: decision.level,
+            outcome: decision.outcome,
+            flag: decision.flag,
+            createdAt: now,
+            payload: json,
+            signals: signalRows(decision),
+          });
+          if (e.user !== undefined) {
+            activity.push({
+              appId: e.app,
+              userId: e.user,
+              tier: e.tier,
+              at: e.at,
+              risk: decision.risk,
+              score: decision.score,
+              level: decision.level,
+              behaviorScore: decision.behaviorScore,
+              accessLevel: decision.accessLevel,
+            });
+          }
+        }
+        await store.insertDecisions(decisionRows);
+        await createUserStore(tx).recordActivity(activity, now);
+        return inserted;
+      });
+    } catch (err) {
+      opts.onCommitError?.(err);
+      for (const { item } of scored) settle(item.key, { error: unavailable(err) });
+      return;
+    }
+    metrics?.commitDuration.observe((performance.now() - started) / 1000);
+    metrics?.commitBatchSize.observe(scored.length);
+
+    // 5. answer: committed ones with their decision, lost races with the winner's decision
+    const lost: EventItem[] = [];
+    for (const { item, decision, json } of scored) {
+      const seq = seqs.get(item.key);
+      if (seq === undefined) {
+        lost.push(item);
+        continue;
+      }
+      if (seq > lastSeq) lastSeq = seq;
+      metrics?.decisions.inc({ level: decision.level, outcome: decision.outcome });
+      settle(item.key, { ok: true, json, duplicate: false, decision });
+    }
+    for (const item of lost) {
+      try {
+        const payload = (await events.findDecisionPayloads(item.event.app, [item.event.id])).get(
+          item.event.id,
+        );
+        if (payload === undefined) throw new Error(`event ${item.event.id} vanished after a conflict`);
+        settle(item.key, { ok: true, json: payload, duplicate: true });
+      } catch (err) {
+        settle(item.key, { error: unavailable(err) });
+      }
+    }
+  }
+
+  function enqueue(appId: string, input: unknown, now: number): Promise<IngestResult> | IngestResult {
+    const v = validate(appId, input, now);
+    if ('problems' in v) return { ok: false, problems: v.problems };
+    return new Promise<IngestResult>((resolve, reject) => {
+      queue.push({
+        kind: 'event',
+        event: v.event,
+        key: eventKey(appId, v.event.id),
+        receivedAt: now,
+        resolve,
+        reject,
+      });
+    });
+  }
+
+  return {
+    async submit(appId, input) {
+      if (closing) throw new DomainError('unavailable', 'the server is shutting down');
+      const r = enqueue(appId, input, clock.now());
+      schedule();
+      return r;
+    },
+    async submitMany(appId, inputs) {
+      if (closing) throw new DomainError('unavailable', 'the server is shutting down');
+      const now = clock.now();
+      const pending = inputs.map((input) => enqueue(appId, input, now));
+      schedule();
+      return Promise.all(
+        pending.map((p) =>
+          Promise.resolve(p).catch((err: unknown) =>
+            err instanceof DomainError ? err : new DomainError('internal', 'scoring failed', { cause: err }),
+          ),
+        ),
+      );
+    },
+    exclusive(fn) {
+      return new Promise((resolve, reject) => {
+        queue.push({
+          kind: 'task',
+          run: () => fn().then(resolve, reject),
+        });
+        schedule();
+      });
+    },
+    depth: () => queue.length,
+    lastSeq: () => lastSeq,
+    async close() {
+      closing = true;
+      while (running || scheduled || queue.length > 0) {
+        if (!running && !scheduled) schedule();
+        await idle;
+      }
+    },
+  };
+}
+
+function unavailable(cause: unknown): DomainError {
+  return new DomainError('unavailable', 'the event could not be stored; retry with the same id', { cause });
+}
