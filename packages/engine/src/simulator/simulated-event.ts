@@ -1,4 +1,3 @@
-import type { Tier } from '../events/event-types.js';
 import type { EventInput } from '../events/event.schema.js';
 
 /** The labelled attack scenarios the simulator can inject. @example SCENARIO_NAMES.includes('structuring'); // true */
@@ -20,15 +19,10 @@ export function isScenarioName(x: string): x is ScenarioName {
 }
 
 /**
- * A wire event as an app would send it, always with `app` and `at` (epoch ms). `tier` is
- * restated because `Static` of the schema's tier union (built with `TIERS.map`) is `never`.
+ * A wire event as an app would send it, always with `app` and `at` (epoch ms).
  * @example const e: SimEvent = { id: 'e1', app: 'sim', at: 0, type: 'login', tier: 'gold' };
  */
-export type SimEvent = Omit<EventInput, 'tier'> & {
-  readonly app: string;
-  readonly at: number;
-  readonly tier?: Tier;
-};
+export type SimEvent = EventInput & { readonly app: string; readonly at: number };
 
 /**
  * Ground truth of one simulated event. Attack labels carry the scenario and the episode number
