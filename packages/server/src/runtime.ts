@@ -32,6 +32,7 @@ export interface RuntimeOptions {
 
 /** The wired server minus the HTTP instance: what `buildApp`, `main.ts` and the CLI share. */
 export interface Runtime extends AppDeps {
+  readonly config: Config;
   readonly clock: Clock;
   readonly migrations: MigrationReport;
   readonly engine: Engine;
@@ -118,7 +119,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     auth,
     limiter: createRateLimiter(config.rateLimit, clock),
     apps: createAppService({ db, clock }),
-    keys: createKeyService({ db, clock, auth }),
+    keys: createKeyService({ db, clock, forget: (id) => auth.forget(id) }),
     metrics,
     isReady: () => !closed,
     ...(logger ? { logger } : {}),

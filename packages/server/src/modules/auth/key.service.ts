@@ -5,7 +5,7 @@ import type { KeyRole } from '../../storage/schema.js';
 import { createAppStore } from '../apps/app.store.js';
 import { createAuditStore } from '../audit/audit.store.js';
 import { createApiKeyStore, type ApiKeyRecord } from './api-key.store.js';
-import { issueKey, type AuthService, type IssuedKey } from './auth.service.js';
+import { hashKey, issueKey, type IssuedKey } from './auth.service.js';
 
 /** What to create: an app key (`role: 'app'` with `appId`) or an admin key (no app). */
 export interface NewKey {
@@ -25,19 +25,24 @@ export interface KeyService {
   }): Promise<readonly ApiKeyRecord[]>;
   /** Throws `key_not_found` when there is no such live key. */
   revoke(id: string, actor: string): Promise<ApiKeyRecord>;
-  /** Creates the first admin key when no live admin key exists; returns it, or undefined when one exists. */
+  /**
+   * First start: with `key` (VIGIL_ADMIN_KEY), stores it as an admin key unless it is already
+   * known (a revoked one stays revoked); without, creates a random admin key when no live admin
+   * key exists. Returns the key it created, or undefined.
+   */
   ensureAdminKey(key: string | undefined): Promise<IssuedKey | undefined>;
 }
 
 /**
- * @example const keys = createKeyService({ db, clock, auth }); const { key } = await keys.create({ role: 'viewer' }, 'cli');
+ * @example const keys = createKeyService({ db, clock, forget: (id) => auth.forget(id) }); const { key } = await keys.create({ role: 'viewer' }, 'cli');
  */
 export function createKeyService(deps: {
   readonly db: Db;
   readonly clock: Clock;
-  readonly auth: AuthService;
+  /** Told about revocations, to drop the key from its cache (the auth service's `forget`). */
+  readonly forget?: (keyId: string) => void;
 }): KeyService {
-  const { db, clock, auth } = deps;
+  const { db, clock } = deps;
 
   async function create(spec: NewKey, actor: string): Promise<IssuedKey> {
     if (spec.role === 'app' && spec.appId === undefined) {
@@ -89,11 +94,16 @@ export function createKeyService(deps: {
         );
         return found;
       });
-      auth.forget(id);
+      deps.forget?.(id);
       return { ...record, revokedAt: clock.now() };
     },
     async ensureAdminKey(key) {
-      if ((await createApiKeyStore(db).countLiveAdminKeys()) > 0) return undefined;
+      const keys = createApiKeyStore(db);
+      if (key !== undefined) {
+        if ((await keys.findByHash(hashKey(key))) !== undefined) return undefined;
+        return create({ role: 'admin', name: 'VIGIL_ADMIN_KEY', key }, 'system');
+      }
+      if ((await keys.countLiveAdminKeys()) > 0) return undefined;
       return create({ role: 'admin', name: 'initial admin', key }, 'system');
     },
   };
