@@ -1,0 +1,263 @@
+import { normalizeListValue, type ListHit, type ListKind } from '@vigil/engine';
+import type { Clock } from '../../clock.js';
+import { DomainError, type ErrorDetail } from '../../errors.js';
+import type { Db } from '../../storage/database.js';
+import { ulid } from '../../storage/ulid.js';
+import type { AppService } from '../apps/app.service.js';
+import { createAuditStore } from '../audit/audit.store.js';
+import type { ListRegistry } from './list-registry.js';
+import { validateListRow, type ValidListRow } from './list-row.js';
+import { GLOBAL_LIST_SCOPE, createListStore, type ListRecord, type StoredListVerdict } from './list.store.js';
+
+/** Per-row outcome of {@link ListService.add}: stored entries and every rejected row by index. */
+export interface ListAddReport {
+  readonly loaded: number;
+  readonly failed: number;
+  /** The stored entries, in input order. */
+  readonly entries: readonly ListRecord[];
+  readonly errors: readonly { readonly index: number; readonly details: readonly ErrorDetail[] }[];
+  /** Stored entries the engine does not score yet (verdict `flag`). */
+  readonly notScored: number;
+}
+
+/** A page of entries and the cursor of the next one (null on the last page). */
+export interface ListPage {
+  readonly items: readonly ListRecord[];
+  readonly nextCursor: string | null;
+}
+
+/** What {@link ListService.load} found in the database. */
+export interface ListLoadSummary {
+  readonly loaded: number;
+  readonly notScored: number;
+  readonly scopes: number;
+}
+
+/** Block/allow/flag lists: durable in the database, mirrored in memory for the engine. */
+export interface ListService {
+  readonly registry: ListRegistry;
+  /** (Re)loads every entry from the database into memory (at start, after an offline import). */
+  load(): Promise<ListLoadSummary>;
+  /**
+   * Validates untrusted rows, stores the good ones in one transaction (audit-logged), then
+   * updates memory. Throws `app_not_found` for an unknown app.
+   */
+  add(scope: string, kind: ListKind, rows: readonly unknown[], actor: string): Promise<ListAddReport>;
+  /** Stores rows already validated (bulk imports): one transaction, one audit row. */
+  addValid(
+    scope: string,
+    rows: readonly ValidListRow[],
+    actor: string,
+    audit?: Readonly<Record<string, unknown>>,
+  ): Promise<{ readonly stored: number; readonly notScored: number }>;
+  /** Removes the entry for a value (normalised first). Throws `validation_failed`, `not_found`. */
+  remove(scope: string, kind: ListKind, value: string, actor: string): Promise<ListRecord>;
+  /** The stored entry for a value. Throws `validation_failed`, `not_found`. */
+  get(scope: string, kind: ListKind, value: string): Promise<ListRecord>;
+  /** What the engine sees for a value in an app (own entries, then global ones; CIDR ranges match). */
+  lookup(scope: string, kind: ListKind, value: string): ListHit | undefined;
+  page(q: {
+    readonly scope: string;
+    readonly kind: ListKind;
+    readonly verdict?: StoredListVerdict | undefined;
+    readonly label?: string | undefined;
+    readonly cursor?: string | undefined;
+    readonly limit?: number | undefined;
+  }): Promise<ListPage>;
+  /** Entries per verdict. */
+  count(scope: string, kind?: ListKind): Promise<Readonly<Record<StoredListVerdict, number>>>;
+  /** Deletes expired entries from the database and memory; returns how many rows were deleted. */
+  prune(): Promise<number>;
+}
+
+/** Default and largest page sizes of {@link ListService.page}. */
+export const LIST_PAGE = { default: 100, max: 1000 } as const;
+
+function cursorOf(value: string): string {
+  return Buffer.from(value, 'utf8').toString('base64url');
+}
+
+const CURSOR_RE = /^[A-Za-z0-9_-]{1,1400}$/;
+
+function afterOf(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const value = CURSOR_RE.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  if (value === '' || cursorOf(value) !== cursor) {
+    throw new DomainError('validation_failed', 'invalid cursor', {
+      details: [{ path: '/cursor', message: 'not a cursor this API returned' }],
+    });
+  }
+  return value;
+}
+
+function canonical(kind: ListKind, value: string): string {
+  const n = normalizeListValue(kind, value);
+  if (!n.ok) {
+    throw new DomainError('validation_failed', `invalid ${kind} value`, {
+      details: n.problems.map((p) => ({ path: p.path, message: p.message })),
+    });
+  }
+  return n.value.value;
+}
+
+/**
+ * Creates the list service. Writes run one at a time, so memory applies them in commit order.
+ * @example
+ * const lists = createListService({ db, clock, apps, registry: createListRegistry() });
+ * await lists.load();
+ * await lists.add(appId, 'ip', [{ value: '10.0.0.0/8', label: 'office' }], 'key:01J...');
+ */
+export function createListService(deps: {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly registry: ListRegistry;
+  readonly apps: Pick<AppService, 'get'>;
+}): ListService {
+  const { db, clock, registry } = deps;
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn, fn);
+    chain = run.catch(() => undefined);
+    return run;
+  };
+
+  const assertScope = async (scope: string): Promise<void> => {
+    if (scope !== GLOBAL_LIST_SCOPE) await deps.apps.get(scope);
+  };
+
+  const recordsOf = (
+    scope: string,
+    rows: readonly ValidListRow[],
+    actor: string,
+    now: number,
+  ): ListRecord[] => rows.map((r) => ({ id: ulid(now), scope, ...r, createdAt: now, createdBy: actor }));
+
+  const store = async (
+    scope: string,
+    records: readonly ListRecord[],
+    actor: string,
+    details: Readonly<Record<string, unknown>>,
+    now: number,
+  ): Promise<number> => {
+    await db.transaction(async (tx) => {
+      await createListStore(tx).upsertMany(records);
+      await createAuditStore(tx).append(
+        {
+          actor,
+          action: 'list.add',
+          appId: scope === GLOBAL_LIST_SCOPE ? null : scope,
+          target: records[0]?.kind ?? null,
+          details,
+        },
+        now,
+      );
+    });
+    return registry.apply(records, now).notScored;
+  };
+
+  return {
+    registry,
+    load: () =>
+      serial(async () => {
+        const r = await registry.reload(createListStore(db).scan(), clock.now());
+        return { loaded: r.applied, notScored: r.notScored, scopes: registry.sizes().size };
+      }),
+
+    add: (scope, kind, rows, actor) =>
+      serial(async () => {
+        await assertScope(scope);
+        const now = clock.now();
+        const good: ValidListRow[] = [];
+        const errors: { index: number; details: readonly ErrorDetail[] }[] = [];
+        rows.forEach((raw, index) => {
+          const r = validateListRow(kind, raw, now);
+          if (r.ok) good.push(r.row);
+          else errors.push({ index, details: r.details });
+        });
+        const entries = recordsOf(scope, good, actor, now);
+        let notScored = 0;
+        if (entries.length > 0) {
+          const details =
+            entries.length === 1 && entries[0] !== undefined
+              ? { kind, value: entries[0].value, verdict: entries[0].verdict, label: entries[0].label }
+              : { kind, count: entries.length, values: entries.slice(0, 20).map((e) => e.value) };
+          notScored = await store(scope, entries, actor, details, now);
+        }
+        return { loaded: entries.length, failed: errors.length, entries, errors, notScored };
+      }),
+
+    addValid: (scope, rows, actor, audit = {}) =>
+      serial(async () => {
+        await assertScope(scope);
+        if (rows.length === 0) return { stored: 0, notScored: 0 };
+        const now = clock.now();
+        const records = recordsOf(scope, rows, actor, now);
+        const notScored = await store(scope, records, actor, { ...audit, count: records.length }, now);
+        return { stored: records.length, notScored };
+      }),
+
+    remove: (scope, kind, value, actor) =>
+      serial(async () => {
+        await assertScope(scope);
+        const v = canonical(kind, value);
+        const now = clock.now();
+        const removed = await db.transaction(async (tx) => {
+          const lists = createListStore(tx);
+          const existing = await lists.get(scope, kind, v);
+          if (existing === undefined) return undefined;
+          await lists.remove(scope, kind, v);
+          await createAuditStore(tx).append(
+            {
+              actor,
+              action: 'list.remove',
+              appId: scope === GLOBAL_LIST_SCOPE ? null : scope,
+              target: kind,
+              details: { kind, value: v, verdict: existing.verdict, label: existing.label },
+            },
+            now,
+          );
+          return existing;
+        });
+        if (removed === undefined) throw new DomainError('not_found', `'${v}' is not on the ${kind} list`);
+        registry.remove(scope, kind, v);
+        return removed;
+      }),
+
+    async get(scope, kind, value) {
+      await assertScope(scope);
+      const v = canonical(kind, value);
+      const r = await createListStore(db).get(scope, kind, v);
+      if (r === undefined) throw new DomainError('not_found', `'${v}' is not on the ${kind} list`);
+      return r;
+    },
+
+    lookup: (scope, kind, value) => registry.forApp(scope).lookup(kind, value),
+
+    async page(q) {
+      await assertScope(q.scope);
+      const limit = Math.min(Math.max(1, q.limit ?? LIST_PAGE.default), LIST_PAGE.max);
+      const page = await createListStore(db).page({
+        scope: q.scope,
+        kind: q.kind,
+        verdict: q.verdict,
+        label: q.label,
+        after: afterOf(q.cursor),
+        limit,
+      });
+      const last = page.items[page.items.length - 1];
+      return { items: page.items, nextCursor: page.more && last !== undefined ? cursorOf(last.value) : null };
+    },
+
+    async count(scope, kind) {
+      return createListStore(db).count(scope, kind);
+    },
+
+    prune: () =>
+      serial(async () => {
+        const now = clock.now();
+        const deleted = await createListStore(db).deleteExpired(now);
+        registry.prune(now);
+        return deleted;
+      }),
+  };
+}
