@@ -125,6 +125,24 @@ export function trainAnomalyEnsemble(
   const names = opts.featureNames === undefined ? {} : { featureNames: opts.featureNames };
   const iforest = trainIsolationForest(m, { ...opts.iforest, ...names });
   const ecod = trainEcod(m, { ...opts.ecod, ...names });
+  return combineAnomalyModels(iforest, ecod, m, opts.contamination);
+}
+
+/**
+ * Builds the ensemble from members already trained on `x` (the same training rows): fits the
+ * normalisers and thresholds without retraining either model.
+ * @example
+ * const ensemble = combineAnomalyModels(trainIsolationForest(x), trainEcod(x), x);
+ */
+export function combineAnomalyModels(
+  iforest: IsolationForestModel,
+  ecod: EcodModel,
+  x: MatrixInput,
+  contamination?: number,
+): AnomalyEnsembleModel {
+  if (iforest.features !== ecod.features) throw new Error('anomaly ensemble: members disagree on features');
+  const m = toDenseMatrix(x, iforest.features);
+  if (contamination !== undefined) checkContamination(contamination);
   const a = iforest.scoreBatch(m);
   const b = ecod.scoreBatch(m);
   const iforestGrid = quantileGrid(a);
@@ -133,7 +151,7 @@ export function trainAnomalyEnsemble(
   for (let i = 0; i < m.rows; i++) {
     train[i] = (rankNormalise(iforestGrid, a[i]!) + rankNormalise(ecodGrid, b[i]!)) / 2;
   }
-  const thresholds = contaminationThresholds(train, opts.contamination);
+  const thresholds = contaminationThresholds(train, contamination);
   return createModel(iforest, ecod, iforestGrid, ecodGrid, thresholds);
 }
 

@@ -1,0 +1,90 @@
+/**
+ * Anomaly-detection evaluation against published results (ADBench, Han et al., NeurIPS 2022).
+ *
+ *   npm run eval:anomaly -- --data ../shared/datasets [--seeds 1,2,3] [--only cardio,wbc] [--table]
+ *                            [--ecod-aggregation max-of-sums|sum-of-max]
+ *
+ * For every sub-folder of --data with a CSV `x0..xN,label` (main file; `*_odds.csv` skipped),
+ * runs ADBench's protocol (bench/src/eval/adbench-protocol.ts: <1,000 rows resampled with
+ * replacement to 1,000, >10,000 subsampled to 10,000, stratified 70/30 split, min-max scaling
+ * fitted on train) with seeds 1, 2, 3 and reports the mean test ROC-AUC and average precision
+ * (percent) of Vigil's isolation forest (100 trees, max_samples = min(256, n)), ECOD and their
+ * rank ensemble. Published IForest AUCROC comes from
+ * <data>/anomaly-published-results/published_results.csv (ADBench2022_TableD4, AUCROC_percent),
+ * null when missing. Prints one JSON line per dataset, then the summary line LAST.
+ * --table also prints a Markdown table to stderr. ECOD aggregates as in its paper by default;
+ * `--ecod-aggregation sum-of-max` runs PyOD's variant, the one behind ADBench's ECOD figures.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ECOD_AGGREGATIONS } from '../packages/engine/src/models/ecod.js';
+import { findAnomalyDatasets, readAnomalyDataset } from './src/eval/anomaly-datasets.js';
+import {
+  ADBENCH_SEEDS,
+  evaluateAnomalyDataset,
+  summariseAnomalyResults,
+  type AnomalyDatasetResult,
+} from './src/eval/anomaly-eval.js';
+import { parsePublishedResults, type PublishedFigures } from './src/eval/published-results.js';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    seeds: { type: 'string' },
+    only: { type: 'string' },
+    table: { type: 'boolean', default: false },
+    'ecod-aggregation': { type: 'string', default: 'max-of-sums' },
+  },
+});
+
+if (values.data === undefined) {
+  process.stderr.write(
+    'usage: npm run eval:anomaly -- --data <dir> [--seeds 1,2,3] [--only a,b] [--table]\n',
+  );
+  process.exit(2);
+}
+const dir = values.data;
+const seeds = values.seeds === undefined ? [...ADBENCH_SEEDS] : values.seeds.split(',').map(Number);
+if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds must be integers: ${values.seeds}`);
+const only = values.only?.split(',');
+const aggregation = ECOD_AGGREGATIONS.find((a) => a === values['ecod-aggregation']);
+if (aggregation === undefined)
+  throw new Error(`--ecod-aggregation must be one of ${ECOD_AGGREGATIONS.join(', ')}`);
+
+const resultsDir = join(dir, 'anomaly-published-results');
+const publishedPath = join(resultsDir, 'published_results.csv');
+const sklearnPath = join(resultsDir, 'iforest_sklearn_reproduction.csv');
+const published = existsSync(publishedPath)
+  ? parsePublishedResults(
+      readFileSync(publishedPath, 'utf8'),
+      existsSync(sklearnPath) ? readFileSync(sklearnPath, 'utf8') : undefined,
+    )
+  : new Map<string, PublishedFigures>();
+
+const started = performance.now();
+const results: AnomalyDatasetResult[] = [];
+for (const file of findAnomalyDatasets(dir)) {
+  if (only !== undefined && !only.includes(file.name)) continue;
+  const data = readAnomalyDataset(file.path);
+  const r = evaluateAnomalyDataset(file.name, data, seeds, published.get(file.name), aggregation);
+  results.push(r);
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+const summary = summariseAnomalyResults(results, (performance.now() - started) / 1000);
+
+if (values.table) {
+  const f = (v: number | null): string => (v === null ? '—' : v.toFixed(2));
+  const lines = [
+    '| dataset | rows | IForest ROC | ADBench IForest ROC | our sklearn ROC | within 2 | IForest PR | ECOD ROC | ADBench ECOD ROC | ensemble ROC |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...results.map(
+      (r) =>
+        `| ${r.dataset} | ${r.rows} | ${f(r.roc_auc)} | ${f(r.published_roc_auc)} | ${f(r.sklearn_roc_auc)} | ` +
+        `${r.within_2pts === null ? '—' : r.within_2pts ? 'yes' : 'no'} | ${f(r.pr_auc)} | ${f(r.ecod_roc_auc)} | ` +
+        `${f(r.published_ecod_roc_auc)} | ${f(r.ensemble_roc_auc)} |`,
+    ),
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+process.stdout.write(`${JSON.stringify(summary)}\n`);

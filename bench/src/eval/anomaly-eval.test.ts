@@ -1,0 +1,92 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findAnomalyDatasets, readAnomalyDataset } from './anomaly-datasets.js';
+import { evaluateAnomalyDataset, summariseAnomalyResults } from './anomaly-eval.js';
+import { parsePublishedResults } from './published-results.js';
+
+function blobCsv(rows: number, outlierEvery: number): string {
+  const lines = ['x0,x1,label'];
+  for (let r = 0; r < rows; r++) {
+    const out = r % outlierEvery === 0;
+    const a = out ? 9 + (r % 5) : Math.sin(r) * 0.5;
+    const b = out ? -9 - (r % 3) : Math.cos(r * 1.3) * 0.5;
+    lines.push(`${a},${b},${out ? 1 : 0}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('anomaly datasets', () => {
+  it('finds the main x0..label CSV per folder, skipping _odds and other CSVs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-anomaly-'));
+    for (const f of ['aaa', 'bbb', 'ccc', 'ddd']) mkdirSync(join(dir, f));
+    writeFileSync(join(dir, 'aaa', 'aaa.csv'), blobCsv(50, 10));
+    writeFileSync(join(dir, 'aaa', 'aaa_odds.csv'), blobCsv(20, 10));
+    writeFileSync(join(dir, 'bbb', 'bbb_10k.csv'), blobCsv(30, 10));
+    writeFileSync(join(dir, 'ccc', 'transactions.csv'), 'id,amount\n1,2\n');
+    writeFileSync(join(dir, 'README.md'), '# not a folder');
+    const found = findAnomalyDatasets(dir);
+    expect(found.map((f) => f.name)).toEqual(['aaa', 'bbb']);
+    expect(found[1]!.path.endsWith('bbb_10k.csv')).toBe(true);
+    const data = readAnomalyDataset(found[0]!.path);
+    expect(data.x.rows).toBe(50);
+    expect(data.x.cols).toBe(2);
+    expect(data.labels.reduce((s, v) => s + v, 0)).toBe(5);
+    writeFileSync(join(dir, 'ddd', 'ddd.csv'), 'x0,label\n1,2\n');
+    expect(() => readAnomalyDataset(join(dir, 'ddd', 'ddd.csv'))).toThrow(/label 2, expected 0 or 1/);
+    expect(() => findAnomalyDatasets(join(dir, 'missing'))).toThrow(/does not exist/);
+  });
+
+  it('parses published figures (empty = not reported) and the sklearn reproduction', () => {
+    const published = parsePublishedResults(
+      [
+        'dataset,source,metric,algorithm,value',
+        'cardio,ADBench2022_TableD4,AUCROC_percent,IForest,93.19',
+        'cardio,ADBench2022_TableD4,AUCROC_percent,ECOD,94.44',
+        'cardio,ADBench2022_TableD5,AUCPR_percent,IForest,59.95',
+        'cardio,PyOD2019_benchmark_roc,ROC_AUC,IForest,0.9213',
+        'arrhythmia,ADBench2022_TableD4,AUCROC_percent,IForest,',
+      ].join('\n'),
+      'dataset,ours_roc,paper_roc\ncardio,93.29,93.19\n',
+    );
+    expect(published.get('cardio')).toEqual({
+      iforestRoc: 93.19,
+      ecodRoc: 94.44,
+      iforestPr: 59.95,
+      sklearnRoc: 93.29,
+    });
+    expect(published.get('arrhythmia')).toBeUndefined();
+  });
+
+  it('evaluates a dataset under the protocol and summarises', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-anomaly-'));
+    writeFileSync(join(dir, 'blob.csv'), blobCsv(400, 20));
+    const data = readAnomalyDataset(join(dir, 'blob.csv'));
+    const r = evaluateAnomalyDataset('blob', data, [1], { iforestRoc: 99.5 });
+    expect(r.rows).toBe(400);
+    expect(r.roc_auc).toBeGreaterThan(99);
+    expect(r.ecod_roc_auc).toBeGreaterThan(99);
+    expect(r.ensemble_roc_auc).toBeGreaterThan(99);
+    expect(r.within_2pts).toBe(true);
+    const other = {
+      ...r,
+      dataset: 'other',
+      roc_auc: 60,
+      ensemble_roc_auc: 70,
+      published_roc_auc: null,
+      within_2pts: null,
+    };
+    const s = summariseAnomalyResults([r, other], 1.234);
+    expect(s).toMatchObject({
+      bench: 'anomaly',
+      datasets: 2,
+      within_2pts: 1,
+      published_datasets: 1,
+      seconds: 1.23,
+    });
+    expect(s.mean_published).toBe(99.5);
+    expect(s.mean_roc_auc_on_published).toBe(r.roc_auc);
+    expect(s.ensemble_beats_iforest).toBe(s.mean_ensemble > s.mean_roc_auc);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * Evaluation of Vigil's anomaly models on one labelled dataset under ADBench's protocol
+ * (see adbench-protocol.ts): per seed, split and scale, train an isolation forest (100 trees,
+ * max_samples = min(256, n), the seed), ECOD and their rank ensemble on the training part
+ * without labels, score the test part; ROC-AUC and average precision in percent, averaged over
+ * the seeds. Nothing is tuned on the test labels: every model runs with its defaults.
+ */
+import { combineAnomalyModels } from '../../../packages/engine/src/models/anomaly-ensemble.js';
+import { trainEcod, type EcodAggregation } from '../../../packages/engine/src/models/ecod.js';
+import { trainIsolationForest } from '../../../packages/engine/src/models/isolation-forest.js';
+import { averagePrecision, rocAuc } from '../../../packages/engine/src/metrics/ranking-metrics.js';
+import { adbenchSplit, type LabelledData } from './adbench-protocol.js';
+import type { PublishedFigures } from './published-results.js';
+
+/** ADBench's seeds. */
+export const ADBENCH_SEEDS = [1, 2, 3] as const;
+
+/** One dataset's line of the report (percent values rounded to 2 decimals). */
+export interface AnomalyDatasetResult {
+  readonly dataset: string;
+  readonly rows: number;
+  readonly features: number;
+  readonly roc_auc: number;
+  readonly pr_auc: number;
+  readonly published_roc_auc: number | null;
+  readonly ecod_roc_auc: number;
+  readonly ensemble_roc_auc: number;
+  readonly within_2pts: boolean | null;
+  readonly published_pr_auc: number | null;
+  readonly sklearn_roc_auc: number | null;
+  readonly published_ecod_roc_auc: number | null;
+  readonly ecod_pr_auc: number;
+  readonly ensemble_pr_auc: number;
+}
+
+/** The closing summary line. */
+export interface AnomalySummary {
+  readonly bench: 'anomaly';
+  readonly datasets: number;
+  /** Mean IForest ROC-AUC over all datasets. */
+  readonly mean_roc_auc: number;
+  /** Mean published IForest ROC-AUC over the datasets that have one. */
+  readonly mean_published: number | null;
+  /** Datasets within 2 points of the published figure. */
+  readonly within_2pts: number;
+  readonly mean_ecod: number;
+  readonly mean_ensemble: number;
+  /** Whether the ensemble's mean ROC-AUC is above the isolation forest's. */
+  readonly ensemble_beats_iforest: boolean;
+  /** Datasets with a published figure, and our mean over exactly those (comparable to mean_published). */
+  readonly published_datasets: number;
+  readonly mean_roc_auc_on_published: number | null;
+  readonly mean_pr_auc: number;
+  readonly seconds: number;
+}
+
+const pct = (v: number): number => Math.round(v * 10_000) / 100;
+const round2 = (v: number): number => Math.round(v * 100) / 100;
+const mean = (xs: readonly number[]): number => xs.reduce((s, v) => s + v, 0) / xs.length;
+
+/**
+ * Runs the protocol on one dataset for the given seeds. ECOD uses the paper's aggregation unless
+ * told otherwise ('sum-of-max' is PyOD's, which ADBench's ECOD figures come from).
+ * @example evaluateAnomalyDataset('cardio', data, [1, 2, 3], published.get('cardio'));
+ */
+export function evaluateAnomalyDataset(
+  dataset: string,
+  data: LabelledData,
+  seeds: readonly number[] = ADBENCH_SEEDS,
+  published: PublishedFigures = {},
+  ecodAggregation: EcodAggregation = 'max-of-sums',
+): AnomalyDatasetResult {
+  const acc: Record<'ifRoc' | 'ifPr' | 'ecRoc' | 'ecPr' | 'enRoc' | 'enPr', number[]> = {
+    ifRoc: [],
+    ifPr: [],
+    ecRoc: [],
+    ecPr: [],
+    enRoc: [],
+    enPr: [],
+  };
+  for (const seed of seeds) {
+    const { train, test } = adbenchSplit(data, seed);
+    const iforest = trainIsolationForest(train.x, { trees: 100, sampleSize: 256, seed });
+    const ecod = trainEcod(train.x, { aggregation: ecodAggregation });
+    const ensemble = combineAnomalyModels(iforest, ecod, train.x);
+    const sIf = iforest.scoreBatch(test.x);
+    const sEc = ecod.scoreBatch(test.x);
+    const sEn = ensemble.scoreBatch(test.x);
+    acc.ifRoc.push(rocAuc(sIf, test.labels));
+    acc.ifPr.push(averagePrecision(sIf, test.labels));
+    acc.ecRoc.push(rocAuc(sEc, test.labels));
+    acc.ecPr.push(averagePrecision(sEc, test.labels));
+    acc.enRoc.push(rocAuc(sEn, test.labels));
+    acc.enPr.push(averagePrecision(sEn, test.labels));
+  }
+  const roc = pct(mean(acc.ifRoc));
+  const pub = published.iforestRoc ?? null;
+  return {
+    dataset,
+    rows: data.x.rows,
+    features: data.x.cols,
+    roc_auc: roc,
+    pr_auc: pct(mean(acc.ifPr)),
+    published_roc_auc: pub,
+    ecod_roc_auc: pct(mean(acc.ecRoc)),
+    ensemble_roc_auc: pct(mean(acc.enRoc)),
+    within_2pts: pub === null ? null : Math.abs(roc - pub) <= 2,
+    published_pr_auc: published.iforestPr ?? null,
+    sklearn_roc_auc: published.sklearnRoc ?? null,
+    published_ecod_roc_auc: published.ecodRoc ?? null,
+    ecod_pr_auc: pct(mean(acc.ecPr)),
+    ensemble_pr_auc: pct(mean(acc.enPr)),
+  };
+}
+
+/**
+ * Summary over datasets.
+ * @example summariseAnomalyResults(results, 12.3).mean_roc_auc;
+ */
+export function summariseAnomalyResults(
+  rs: readonly AnomalyDatasetResult[],
+  seconds: number,
+): AnomalySummary {
+  const withPub = rs.filter((r) => r.published_roc_auc !== null);
+  const meanRoc = rs.length === 0 ? 0 : round2(mean(rs.map((r) => r.roc_auc)));
+  const meanEns = rs.length === 0 ? 0 : round2(mean(rs.map((r) => r.ensemble_roc_auc)));
+  return {
+    bench: 'anomaly',
+    datasets: rs.length,
+    mean_roc_auc: meanRoc,
+    mean_published: withPub.length === 0 ? null : round2(mean(withPub.map((r) => r.published_roc_auc ?? 0))),
+    within_2pts: rs.filter((r) => r.within_2pts === true).length,
+    mean_ecod: rs.length === 0 ? 0 : round2(mean(rs.map((r) => r.ecod_roc_auc))),
+    mean_ensemble: meanEns,
+    ensemble_beats_iforest: meanEns > meanRoc,
+    published_datasets: withPub.length,
+    mean_roc_auc_on_published: withPub.length === 0 ? null : round2(mean(withPub.map((r) => r.roc_auc))),
+    mean_pr_auc: rs.length === 0 ? 0 : round2(mean(rs.map((r) => r.pr_auc))),
+    seconds: round2(seconds),
+  };
+}
