@@ -64,6 +64,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(swagger, {
+    // shared schemas appear under their $id (#/components/schemas/Decision)
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json['$id'] === 'string' ? json['$id'] : `def-${i}`,
+    },
     openapi: {
       openapi: '3.1.0',
       info: {

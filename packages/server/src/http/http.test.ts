@@ -40,7 +40,17 @@ describe('system routes', () => {
       components: { schemas: object };
     }>();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/apps', '/v1/keys', '/v1/keys/{id}']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/apps',
+        '/v1/keys',
+        '/v1/keys/{id}',
+        '/v1/events',
+        '/v1/events/batch',
+        '/v1/users/{id}',
+      ]),
+    );
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Error', 'Decision']));
     const docs = await s.call('GET', '/docs/');
     expect(docs.statusCode).toBe(200);
     expect(docs.headers['content-type']).toContain('text/html');

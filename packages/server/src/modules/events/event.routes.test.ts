@@ -1,4 +1,5 @@
 import { createEngine, type Decision } from '@vigil/engine';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, type TestServer } from '../../testing/test-server.js';
 
@@ -324,18 +325,66 @@ describe('reading the log', () => {
   });
 
   it('rejects bad filters with 400', async () => {
-    for (const q of [
+    const queries = [
       'level=PURPLE',
       'limit=0',
       'limit=abc',
+      'limit=5000',
       'from=yesterday',
+      'to=-5',
       'cursor=%21%21',
       'colour=red',
-    ]) {
-      const res = await s.call('GET', `/v1/events?${q}`, { key: shop.apiKey });
-      expect(res.statusCode, q).toBe(400);
-      expect(res.json().details.length, q).toBeGreaterThan(0);
+    ];
+    for (const route of ['/v1/events', '/v1/decisions']) {
+      for (const q of queries) {
+        const res = await s.call('GET', `${route}?${q}`, { key: shop.apiKey });
+        expect(res.statusCode, `${route}?${q}`).toBe(400);
+        expect(res.json().details.length, q).toBeGreaterThan(0);
+      }
     }
+    for (const url of ['/v1/users/bob?colour=red', '/v1/users/bob/status?x=1', '/v1/stats?level=HIGH']) {
+      const res = await s.call('GET', url, { key: shop.apiKey });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error, url).toBe('validation_failed');
+    }
+  });
+
+  it('never answers 500 to arbitrary JSON bodies', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.jsonValue({ maxDepth: 4 }),
+        fc.constantFrom('/v1/events', '/v1/events/batch'),
+        async (body, url) => {
+          const res = await s.call('POST', url, { key: other.apiKey, body: JSON.stringify(body) });
+          expect([200, 400]).toContain(res.statusCode);
+          if (res.statusCode === 400) expect(res.json<{ error: string }>().error).toMatch(/^[a-z_]+$/);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    const events = fc.record(
+      {
+        id: fc.string({ minLength: 1, maxLength: 10 }),
+        type: fc.constantFrom('login', 'payment', 'signup', 'custom:x', 'bogus'),
+        user: fc.oneof(fc.string({ maxLength: 5 }), fc.integer()),
+        amount: fc.oneof(fc.double(), fc.integer(), fc.string()),
+        ip: fc.oneof(fc.ipV4(), fc.ipV6(), fc.string()),
+        at: fc.oneof(
+          fc.integer(),
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.string(),
+        ),
+        attrs: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(events, async (body) => {
+        const res = await s.call('POST', '/v1/events', { key: other.apiKey, body: JSON.stringify(body) });
+        expect([200, 400]).toContain(res.statusCode);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -20,11 +20,12 @@ import {
 import { createEventStore, type LogFilter } from './event.store.js';
 
 const DIGITS = /^\d{1,16}$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Parses `from`/`to`: epoch ms or ISO 8601; 400 with the parameter's path otherwise. */
 export function parseTime(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  const ms = DIGITS.test(value) ? Number(value) : Date.parse(value);
+  const ms = DIGITS.test(value) ? Number(value) : ISO_DATE.test(value) ? Date.parse(value) : Number.NaN;
   if (!Number.isFinite(ms) || ms < 0) {
     throw new DomainError('validation_failed', `invalid ${name}`, {
       details: [{ path: `/${name}`, message: 'must be epoch milliseconds or an ISO 8601 date-time' }],
