@@ -1,8 +1,18 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'vigil-cfg-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('loadConfig', () => {
   it('uses the embedded defaults with an empty environment', () => {
@@ -79,7 +89,7 @@ describe('loadConfig', () => {
   });
 
   it('reads a JSON config file, with the environment winning', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cfg-'));
+    const dir = tempDir();
     const file = path.join(dir, 'vigil.json');
     writeFileSync(file, JSON.stringify({ PORT: 7000, LOG_LEVEL: 'debug' }));
     const c = loadConfig({ VIGIL_CONFIG: file, LOG_LEVEL: 'error' });
@@ -88,7 +98,7 @@ describe('loadConfig', () => {
   });
 
   it('reports unknown keys and unreadable files', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cfg-'));
+    const dir = tempDir();
     const file = path.join(dir, 'vigil.json');
     writeFileSync(file, JSON.stringify({ PROT: 1 }));
     expect(() => loadConfig({}, file)).toThrow(/PROT: unknown key/);
