@@ -392,6 +392,27 @@ describe('handleWebhook', () => {
     expect(statusGets('w3')).toHaveLength(1);
   });
 
+  it("drops only the named user's status; an enforcement without a user drops all", async () => {
+    const v = client({ webhookSecret: fake.webhookSecret });
+    const send = (payload: object) => {
+      const raw = JSON.stringify(payload);
+      return v.handleWebhook(
+        signWebhook(`m-${Math.random()}`, Date.now() / 1000, raw, fake.webhookSecret),
+        raw,
+      );
+    };
+    await Promise.all([v.getUserStatus('w4'), v.getUserStatus('w5')]);
+    send({ type: 'enforcement.lifted', app: 'a', data: { user: 'w4' }, at: 1 });
+    await Promise.all([v.getUserStatus('w4'), v.getUserStatus('w5')]);
+    expect([statusGets('w4').length, statusGets('w5').length]).toEqual([2, 1]);
+    send({ type: 'anomaly.alert', app: 'a', data: { pattern: 'x' }, at: 1 });
+    await Promise.all([v.getUserStatus('w4'), v.getUserStatus('w5')]);
+    expect([statusGets('w4').length, statusGets('w5').length]).toEqual([2, 1]);
+    send({ type: 'enforcement.updated', app: 'a', data: {}, at: 1 });
+    await Promise.all([v.getUserStatus('w4'), v.getUserStatus('w5')]);
+    expect([statusGets('w4').length, statusGets('w5').length]).toEqual([3, 2]);
+  });
+
   it('needs the webhookSecret option', () => {
     expect(() => client().handleWebhook({}, '{}')).toThrow(/webhookSecret/);
   });
