@@ -101,6 +101,47 @@ function canonical(kind: ListKind, value: string): string {
 }
 
 /**
+ * Stores validated rows for one scope in one transaction with one `list.add` audit row (the
+ * given details plus the count). Memory is not touched: a serving process applies the records to
+ * its registry afterwards (the list service does); offline importers need not.
+ * @example const records = await writeListRows(db, { scope: '*', rows, actor: 'cli', now: Date.now(), audit: { source: 'tor.txt' } });
+ */
+export async function writeListRows(
+  db: Db,
+  w: {
+    readonly scope: string;
+    readonly rows: readonly ValidListRow[];
+    readonly actor: string;
+    readonly now: number;
+    readonly audit?: Readonly<Record<string, unknown>>;
+  },
+): Promise<readonly ListRecord[]> {
+  const records: ListRecord[] = w.rows.map((r) => ({
+    id: ulid(w.now),
+    scope: w.scope,
+    ...r,
+    createdAt: w.now,
+    createdBy: w.actor,
+  }));
+  const head = records[0];
+  if (head === undefined) return records;
+  await db.transaction(async (tx) => {
+    await createListStore(tx).upsertMany(records);
+    await createAuditStore(tx).append(
+      {
+        actor: w.actor,
+        action: 'list.add',
+        appId: w.scope === GLOBAL_LIST_SCOPE ? null : w.scope,
+        target: head.kind,
+        details: { ...w.audit, count: records.length },
+      },
+      w.now,
+    );
+  });
+  return records;
+}
+
+/**
  * Creates the list service. Writes run one at a time, so memory applies them in commit order.
  * @example
  * const lists = createListService({ db, clock, apps, registry: createListRegistry() });
@@ -125,34 +166,15 @@ export function createListService(deps: {
     if (scope !== GLOBAL_LIST_SCOPE) await deps.apps.get(scope);
   };
 
-  const recordsOf = (
+  const store = async (
     scope: string,
     rows: readonly ValidListRow[],
     actor: string,
-    now: number,
-  ): ListRecord[] => rows.map((r) => ({ id: ulid(now), scope, ...r, createdAt: now, createdBy: actor }));
-
-  const store = async (
-    scope: string,
-    records: readonly ListRecord[],
-    actor: string,
     details: Readonly<Record<string, unknown>>,
     now: number,
-  ): Promise<number> => {
-    await db.transaction(async (tx) => {
-      await createListStore(tx).upsertMany(records);
-      await createAuditStore(tx).append(
-        {
-          actor,
-          action: 'list.add',
-          appId: scope === GLOBAL_LIST_SCOPE ? null : scope,
-          target: records[0]?.kind ?? null,
-          details,
-        },
-        now,
-      );
-    });
-    return registry.apply(records, now).notScored;
+  ): Promise<{ readonly records: readonly ListRecord[]; readonly notScored: number }> => {
+    const records = await writeListRows(db, { scope, rows, actor, now, audit: details });
+    return { records, notScored: registry.apply(records, now).notScored };
   };
 
   return {
@@ -174,14 +196,15 @@ export function createListService(deps: {
           if (r.ok) good.push(r.row);
           else errors.push({ index, details: r.details });
         });
-        const entries = recordsOf(scope, good, actor, now);
+        let entries: readonly ListRecord[] = [];
         let notScored = 0;
-        if (entries.length > 0) {
+        const first = good[0];
+        if (first !== undefined) {
           const details =
-            entries.length === 1 && entries[0] !== undefined
-              ? { kind, value: entries[0].value, verdict: entries[0].verdict, label: entries[0].label }
-              : { kind, count: entries.length, values: entries.slice(0, 20).map((e) => e.value) };
-          notScored = await store(scope, entries, actor, details, now);
+            good.length === 1
+              ? { kind, value: first.value, verdict: first.verdict, label: first.label }
+              : { kind, values: good.slice(0, 20).map((e) => e.value) };
+          ({ records: entries, notScored } = await store(scope, good, actor, details, now));
         }
         return { loaded: entries.length, failed: errors.length, entries, errors, notScored };
       }),
@@ -191,8 +214,7 @@ export function createListService(deps: {
         await assertScope(scope);
         if (rows.length === 0) return { stored: 0, notScored: 0 };
         const now = clock.now();
-        const records = recordsOf(scope, rows, actor, now);
-        const notScored = await store(scope, records, actor, { ...audit, count: records.length }, now);
+        const { records, notScored } = await store(scope, rows, actor, audit, now);
         return { stored: records.length, notScored };
       }),
 

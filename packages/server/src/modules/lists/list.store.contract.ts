@@ -140,6 +140,22 @@ export function describeListStoreContract(open: () => Promise<TestDatabase>): vo
       expect(await s.get(scope, 'ip', '4.4.4.4')).toBeDefined();
     });
 
+    it('deletes stale entries of one kind and label only', async () => {
+      const s = createListStore(db);
+      const scope = ulid();
+      await s.upsertMany([
+        rec(scope, '7.7.7.1', { label: 'tor', createdAt: 100 }),
+        rec(scope, '7.7.7.2', { label: 'tor', createdAt: 200 }),
+        rec(scope, '7.7.7.3', { label: 'bad_ip', createdAt: 100 }),
+        rec(scope, 'u', { kind: 'user', label: 'tor', createdAt: 100 }),
+      ]);
+      expect(await s.deleteStale(scope, 'ip', 'tor', 200)).toBe(1);
+      expect(await s.get(scope, 'ip', '7.7.7.1')).toBeUndefined();
+      expect(await s.get(scope, 'ip', '7.7.7.2')).toBeDefined();
+      expect(await s.get(scope, 'ip', '7.7.7.3')).toBeDefined();
+      expect(await s.get(scope, 'user', 'u')).toBeDefined();
+    });
+
     it('writes 2,500 rows in one call inside a transaction', async () => {
       const scope = ulid();
       const rows = Array.from({ length: 2500 }, (_, i) => rec(scope, `10.1.${i >> 8}.${i & 255}`));

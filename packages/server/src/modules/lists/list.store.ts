@@ -51,6 +51,8 @@ export interface ListStore {
   scan(pageSize?: number): AsyncIterable<readonly ListRecord[]>;
   /** Deletes entries whose expiry is at or before `now`; returns how many. */
   deleteExpired(now: number): Promise<number>;
+  /** Deletes a scope's entries of one kind and label set before `before` (a feed re-import dropping what left the feed). */
+  deleteStale(scope: string, kind: ListKind, label: string, before: number): Promise<number>;
   /** Entries per verdict in one scope (optionally of one kind). */
   count(scope: string, kind?: ListKind): Promise<Readonly<Record<StoredListVerdict, number>>>;
 }
@@ -210,6 +212,16 @@ export function createListStore(db: Db): ListStore {
         .deleteFrom('lists')
         .where('expires_at', 'is not', null)
         .where('expires_at', '<=', now)
+        .executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
+    async deleteStale(scope, kind, label, before) {
+      const r = await k
+        .deleteFrom('lists')
+        .where('app_id', '=', scope)
+        .where('kind', '=', kind)
+        .where('label', '=', label)
+        .where('created_at', '<', before)
         .executeTakeFirst();
       return Number(r.numDeletedRows);
     },
