@@ -16,6 +16,8 @@ async function startExpressApp(vigil: Vigil, settings: MiddlewareSettings = {}) 
   app.get('/profile', checkStatus(opts), ok('/profile'));
   app.post('/withdraw', checkFeatureAccess('withdrawals', opts), ok('/withdraw'));
   app.post('/bet', checkFeatureAccess('betting', opts), ok('/bet'));
+  app.use('/scoped', checkStatus(opts));
+  app.get('/scoped/area', ok('/scoped/area'));
   app.post('/report-fraud', async (req, res) => {
     res.json(await vigil.sendFraudSignal(req.get('x-user-id') ?? '', 'guest', { reason: 'stolen card' }));
   });

@@ -22,6 +22,13 @@ async function startFastifyApp(vigil: Vigil, settings: MiddlewareSettings = {}) 
     ok: true,
     route: '/bet',
   }));
+  await app.register(
+    async (scope) => {
+      scope.addHook('preHandler', checkStatus(opts));
+      scope.get('/area', async () => ({ ok: true, route: '/scoped/area' }));
+    },
+    { prefix: '/scoped' },
+  );
   app.post('/report-fraud', async (req) =>
     vigil.sendFraudSignal(userIdOf(req) ?? '', 'guest', { reason: 'stolen card' }),
   );

@@ -27,9 +27,9 @@ export interface VigilOptions {
   /** The app's API key (sent as `Authorization: Bearer`). It decides which app events belong to. */
   readonly apiKey: string;
   /** Your app's name, sent as `x-vigil-app-name` for the server's logs. */
-  readonly appName?: string;
+  readonly appName?: string | undefined;
   /** `production`, `staging`...; sent as `x-vigil-environment`. */
-  readonly environment?: string;
+  readonly environment?: string | undefined;
   /** Budget of one call in ms, retries included; default 2000. */
   readonly timeoutMs?: number;
   /** Middleware lets requests through when Vigil cannot answer (default true); false answers 503. */
@@ -45,7 +45,7 @@ export interface VigilOptions {
   /** First retry delay in ms, doubled each time, with jitter; default 100. Retry-After wins when sent. */
   readonly retryBaseMs?: number;
   /** Webhook signing secret(s) for {@link Vigil.handleWebhook}; several during rotation. */
-  readonly webhookSecret?: string | readonly string[];
+  readonly webhookSecret?: string | readonly string[] | undefined;
   /** Where failures of {@link Vigil.track} and stale status answers are reported; default: ignored. */
   readonly onError?: (err: VigilError, operation: VigilOperation) => void;
   /** The fetch implementation; default the global `fetch`. */
@@ -142,7 +142,7 @@ interface Answer {
  * const decision = await vigil.score({ type: 'withdrawal', user: 'u42', amount: 250, currency: 'USD' });
  */
 export class Vigil {
-  /** Whether middleware lets requests through when Vigil cannot answer. */
+  /** Whether middleware lets requests through when Vigil cannot answer. @example if (!vigil.failOpen) warmUpCache(); */
   readonly failOpen: boolean;
   readonly #base: string;
   readonly #headers: Readonly<Record<string, string>>;

@@ -12,6 +12,7 @@ import { startFakeVigil, unusedUrl, type FakeVigil } from './fake-vigil.js';
  *   GET  /profile       checkStatus
  *   POST /withdraw      checkFeatureAccess('withdrawals')
  *   POST /bet           checkFeatureAccess('betting')
+ *   GET  /scoped/area   checkStatus applied to a whole scope (app.use / addHook)
  *   POST /report-fraud  vigil.sendFraudSignal(user, 'guest', ...) and answers the decision
  *   POST /vigil/webhook the SDK's webhook receiver
  */
