@@ -97,12 +97,14 @@ function apiKey(
 }
 
 /**
- * Reads and validates the enrichment settings from the environment, listing every problem in one
- * {@link ConfigError}. With no API key set, enrichment is off (both providers undefined).
- * @example const cfg = loadEnrichmentConfig(process.env); cfg.iphub?.timeoutMs; // 300
+ * Reads the enrichment settings, appending every problem to `problems` (so `loadConfig` can
+ * report them together with its own) and using defaults for the bad values.
+ * @example const problems: ConfigProblem[] = []; const cfg = collectEnrichmentConfig(env, problems);
  */
-export function loadEnrichmentConfig(env: Readonly<Record<string, string | undefined>>): EnrichmentConfig {
-  const problems: ConfigProblem[] = [];
+export function collectEnrichmentConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: ConfigProblem[],
+): EnrichmentConfig {
   const iphubKey = apiKey(env, 'IPHUB_API_KEY', problems);
   const iphubUrl = url(env, 'IPHUB_URL', IPHUB_DEFAULT_URL, problems);
   const iphubTimeout = int(env, 'IPHUB_TIMEOUT_MS', 300, 1, 60_000, problems);
@@ -113,7 +115,6 @@ export function loadEnrichmentConfig(env: Readonly<Record<string, string | undef
   const cacheTtlMs = int(env, 'ENRICHMENT_CACHE_TTL_MS', 3_600_000, 1, 30 * 86_400_000, problems);
   const breakerFailures = int(env, 'ENRICHMENT_BREAKER_FAILURES', 5, 1, 1000, problems);
   const breakerCooldownMs = int(env, 'ENRICHMENT_BREAKER_COOLDOWN_MS', 30_000, 0, 86_400_000, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     iphub:
       iphubKey === undefined ? undefined : { apiKey: iphubKey, baseUrl: iphubUrl, timeoutMs: iphubTimeout },
@@ -123,6 +124,18 @@ export function loadEnrichmentConfig(env: Readonly<Record<string, string | undef
     breakerFailures,
     breakerCooldownMs,
   });
+}
+
+/**
+ * Reads and validates the enrichment settings from the environment, listing every problem in one
+ * {@link ConfigError}. With no API key set, enrichment is off (both providers undefined).
+ * @example const cfg = loadEnrichmentConfig(process.env); cfg.iphub?.timeoutMs; // 300
+ */
+export function loadEnrichmentConfig(env: Readonly<Record<string, string | undefined>>): EnrichmentConfig {
+  const problems: ConfigProblem[] = [];
+  const config = collectEnrichmentConfig(env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }
 
 /**
