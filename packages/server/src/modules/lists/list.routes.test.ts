@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createEngine } from '@vigil/engine';
+import { createEngine, emptyLists, type ListLookup } from '@vigil/engine';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../app.js';
@@ -31,21 +31,35 @@ interface Harness {
   close(): Promise<void>;
 }
 
+function isListService(v: unknown): v is ListService {
+  return typeof v === 'object' && v !== null && 'registry' in v && 'add' in v && 'load' in v;
+}
+
+/**
+ * Starts the server the way main.ts does. Until runtime.ts wires the lists (`rt.lists`), the
+ * harness wires them itself: engine over a registry, list routes registered after buildApp.
+ */
 async function start(): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-lists-'));
   const config = loadConfig({ DATA_DIR: dir, SNAPSHOT_INTERVAL_MS: '0' });
   const clock = createFakeClock(Date.UTC(2026, 0, 15, 12));
-  const registry = createListRegistry();
+  const mine = createListRegistry();
+  let target: ListLookup = emptyLists;
+  const delegate: ListLookup = { lookup: (kind, value) => target.lookup(kind, value) };
   const rt = await createRuntime({
     config,
     clock,
-    createEngine: () => withAppLists(createEngine({ lists: registry.lookup }), registry),
+    createEngine: () => withAppLists(createEngine({ lists: delegate }), mine),
   });
-  const lists = createListService({ db: rt.db, clock, registry, apps: rt.apps });
-  await lists.load();
+  const wired: unknown = Reflect.get(rt, 'lists');
+  const lists = isListService(wired)
+    ? wired
+    : createListService({ db: rt.db, clock, registry: mine, apps: rt.apps });
+  target = lists.registry.lookup;
+  if (!isListService(wired)) await lists.load();
   const admin = (await rt.keys.create({ role: 'admin', name: 'admin' }, 'test')).key;
   const app = await buildApp(rt);
-  await app.register(listRoutes({ lists, clock }));
+  if (!isListService(wired)) await app.register(listRoutes({ lists, clock }));
   let n = 0;
   const call: Harness['call'] = (method, url, opts = {}) =>
     app.inject({
