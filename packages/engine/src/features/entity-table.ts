@@ -216,6 +216,9 @@ export class EntityTable {
         w.str(k);
       }
     }
+    // The free rows in reuse order, so that a restored table numbers new entities the same way.
+    w.u32(this.free.length);
+    for (const row of this.free) w.u32(row);
     for (let c = 0; c * CHUNK_ROWS < n; c++)
       w.raw(this.chunks[c]!.f64, Math.min(n - c * CHUNK_ROWS, CHUNK_ROWS) * this.words);
     saveSides(w, n, this.lastValues, saveLast);
@@ -233,10 +236,8 @@ export class EntityTable {
     t.size = n;
     for (let row = 0; row < n; row++) {
       const present = r.u8();
-      if (present === 0) {
-        t.keys.push(undefined);
-        t.free.push(row);
-      } else if (present === 1) {
+      if (present === 0) t.keys.push(undefined);
+      else if (present === 1) {
         const k = r.str();
         if (t.ids.has(k)) throw corruptSnapshot(`duplicate entity ${k}`);
         t.keys.push(k);
@@ -244,7 +245,14 @@ export class EntityTable {
         t.live++;
       } else throw corruptSnapshot(`bad row marker ${present}`);
     }
-    t.free.reverse();
+    const free = r.count(n, 'free row count');
+    if (free !== n - t.live) throw corruptSnapshot('free rows do not match empty rows');
+    for (let i = 0; i < free; i++) {
+      const row = r.count(n - 1, 'free row');
+      if (t.keys[row] !== undefined) throw corruptSnapshot(`free row ${row} is in use`);
+      t.free.push(row);
+    }
+    if (new Set(t.free).size !== free) throw corruptSnapshot('duplicate free row');
     for (let c = 0; c * CHUNK_ROWS < n; c++)
       r.raw(t.chunks[c]!.f64, Math.min(n - c * CHUNK_ROWS, CHUNK_ROWS) * t.words);
     loadSides(r, n, layout, 'last', (local) => t.lastOf(local), loadLast);

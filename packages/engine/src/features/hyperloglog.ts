@@ -93,14 +93,14 @@ export class HyperLogLog {
 /**
  * HyperLogLog over a sliding window: one sketch per time bucket in a ring of `buckets` (the same
  * buckets as the windowed counters), so a window's estimate is the union (register-wise max) of
- * the buckets inside it and expired buckets never contribute. The union for the current window
- * start is cached with its `Σ 2^-register` and updated in O(1) per add; it is rebuilt (buckets ×
- * 2^precision steps) only when the window start moves, i.e. at most once per bucket width for
- * in-order events.
+ * the buckets inside it and expired buckets never contribute. The union of the last range asked
+ * for is cached with its `Σ 2^-register` and kept up to date in O(1) per add; it is rebuilt
+ * (buckets × 2^precision steps) only when the range moves, i.e. at most once per bucket width
+ * for in-order events.
  * @example
  * const w = new WindowedHyperLogLog(12, 11);
  * w.add(hashString32('u1'), 100);
- * w.estimate(89); // ≈ 1 (buckets 89..100)
+ * w.estimate(89, 100); // ≈ 1 (buckets 89..100)
  */
 export class WindowedHyperLogLog {
   readonly buckets: number;
@@ -110,7 +110,9 @@ export class WindowedHyperLogLog {
   /** Newest bucket index written (-Infinity when empty). */
   head = -Infinity;
   private readonly union: Uint8Array;
-  private unionLo = Number.NaN;
+  /** Bucket range of the cached union (empty when lo > hi). */
+  private unionLo = 1;
+  private unionHi = 0;
   private sumInv = 0;
   private zeros = 0;
 
@@ -136,22 +138,24 @@ export class WindowedHyperLogLog {
     const B = this.buckets;
     const p = this.precision;
     if (k > this.head) {
-      const gap = k - this.head;
-      if (gap >= B) this.registers.fill(0);
-      else
+      if (k - this.head >= B) this.registers.fill(0);
+      else {
+        let s = ringIndex(this.head + 1, B);
         for (let j = this.head + 1; j <= k; j++) {
-          const s = (((j % B) + B) % B) << p;
-          this.registers.fill(0, s, s + (1 << p));
+          this.registers.fill(0, s << p, (s + 1) << p);
+          if (++s === B) s = 0;
         }
-      // Buckets k-B+1.. survive; the cached union stays exact only if it started above those dropped.
-      if (!(this.unionLo > k - B)) this.unionLo = Number.NaN;
+      }
+      // The cached union stays exact if none of its buckets was dropped; the new buckets are empty.
+      if (this.unionLo <= k - B) this.invalidate();
+      else if (this.unionHi === this.head) this.unionHi = k;
       this.head = k;
     } else if (k <= this.head - B) return false;
     const i = hllIndex(hash, p);
     const r = hllRank(hash, p);
-    const at = ((((k % B) + B) % B) << p) + i;
+    const at = (ringIndex(k, B) << p) + i;
     if (r > this.registers[at]!) this.registers[at] = r;
-    if (k >= this.unionLo) {
+    if (k >= this.unionLo && k <= this.unionHi) {
       const u = this.union[i]!;
       if (r > u) {
         this.union[i] = r;
@@ -162,22 +166,30 @@ export class WindowedHyperLogLog {
     return true;
   }
 
-  /** Estimated distinct hashes in the held buckets with index >= lo. */
-  estimate(lo: number): number {
+  private invalidate(): void {
+    this.unionLo = 1;
+    this.unionHi = 0;
+  }
+
+  /** Estimated distinct hashes in the held buckets lo .. hi. */
+  estimate(lo: number, hi: number): number {
     const B = this.buckets;
     const p = this.precision;
     const m = 1 << p;
     const from = lo > this.head - B + 1 ? lo : this.head - B + 1;
-    if (from > this.head) return 0;
-    if (from !== this.unionLo) {
+    const to = hi < this.head ? hi : this.head;
+    if (this.head === -Infinity || !(from <= to)) return 0;
+    if (from !== this.unionLo || to !== this.unionHi) {
       const u = this.union;
       u.fill(0);
-      for (let j = from; j <= this.head; j++) {
-        const s = (((j % B) + B) % B) << p;
+      let s = ringIndex(from, B);
+      for (let j = from; j <= to; j++) {
+        const base = s << p;
         for (let i = 0; i < m; i++) {
-          const r = this.registers[s + i]!;
+          const r = this.registers[base + i]!;
           if (r > u[i]!) u[i] = r;
         }
+        if (++s === B) s = 0;
       }
       let sum = 0;
       let zeros = 0;
@@ -189,7 +201,13 @@ export class WindowedHyperLogLog {
       this.sumInv = sum;
       this.zeros = zeros;
       this.unionLo = from;
+      this.unionHi = to;
     }
     return hllEstimate(this.sumInv, this.zeros, m);
   }
+}
+
+function ringIndex(k: number, buckets: number): number {
+  const r = k % buckets;
+  return r < 0 ? r + buckets : r;
 }

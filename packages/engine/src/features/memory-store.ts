@@ -506,14 +506,14 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       case 'count': {
         const k = Math.floor(at / op.width);
         const alone = match && !countAdd(c, i, op.buckets, k) ? 1 : 0;
-        values[op.slot] = alone + countSum(c, i, op.buckets, k - op.buckets + 1);
+        values[op.slot] = alone + countSum(c, i, op.buckets, k);
         return;
       }
       case 'sum': {
         const k = Math.floor(at / op.width);
         const x = match ? numericFieldValue(e, op.num!) : undefined;
         const alone = x !== undefined && Number.isFinite(x) && !sumAdd(c, i, op.buckets, k, x) ? x : 0;
-        values[op.slot] = alone + sumSum(c, i, op.buckets, k - op.buckets + 1);
+        values[op.slot] = alone + sumSum(c, i, op.buckets, k);
         return;
       }
       case 'distinct': {
@@ -524,7 +524,7 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
           const h = cp.ofHashes[op.of]!;
           if (!distinctAdd(c, i, big, row, op.buckets, o.distinctExactLimit, o.hllPrecision, h, k)) alone = 1;
         }
-        values[op.slot] = alone + distinctCount(c, i, t.distinctBig[op.local], row, k - op.buckets + 1);
+        values[op.slot] = alone + distinctCount(c, i, t.distinctBig[op.local], row, op.buckets, k);
         return;
       }
       case 'stats': {
@@ -588,10 +588,10 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
     const i = (row & CHUNK_MASK) * t.words + op.off;
     switch (op.kind) {
       case 'count':
-        values[op.slot] = countSum(c, i, op.buckets, Math.floor(at / op.width) - op.buckets + 1);
+        values[op.slot] = countSum(c, i, op.buckets, Math.floor(at / op.width));
         return;
       case 'sum':
-        values[op.slot] = sumSum(c, i, op.buckets, Math.floor(at / op.width) - op.buckets + 1);
+        values[op.slot] = sumSum(c, i, op.buckets, Math.floor(at / op.width));
         return;
       case 'distinct':
         values[op.slot] = distinctCount(
@@ -599,7 +599,8 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
           i,
           t.distinctBig[op.local],
           row,
-          Math.floor(at / op.width) - op.buckets + 1,
+          op.buckets,
+          Math.floor(at / op.width),
         );
         return;
       case 'stats':

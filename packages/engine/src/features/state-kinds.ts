@@ -119,9 +119,9 @@ export function countAdd(c: RowChunk, i: number, buckets: number, k: number): bo
   return ringAdd(c.f64, i, c.u32, 2 * i + 2, buckets, k, 1);
 }
 
-/** Events of a count state in the held buckets from lo on. @example countSum(chunk, i, 12, kc - 11); */
-export function countSum(c: RowChunk, i: number, buckets: number, lo: number): number {
-  return ringSum(c.f64, i, c.u32, 2 * i + 2, buckets, lo);
+/** Events of a count state in the window ending with bucket kc. @example countSum(chunk, i, 12, kc); */
+export function countSum(c: RowChunk, i: number, buckets: number, kc: number): number {
+  return ringSum(c.f64, i, c.u32, 2 * i + 2, buckets, kc);
 }
 
 /** Adds x to bucket k of a sum state; false when k is older than the ring. @example sumAdd(chunk, i, 12, k, 9.5); */
@@ -129,9 +129,9 @@ export function sumAdd(c: RowChunk, i: number, buckets: number, k: number, x: nu
   return ringAdd(c.f64, i, c.f64, i + 1, buckets, k, x);
 }
 
-/** Sum of a sum state in the held buckets from lo on. @example sumSum(chunk, i, 12, kc - 11); */
-export function sumSum(c: RowChunk, i: number, buckets: number, lo: number): number {
-  return ringSum(c.f64, i, c.f64, i + 1, buckets, lo);
+/** Sum of a sum state in the window ending with bucket kc. @example sumSum(chunk, i, 12, kc); */
+export function sumSum(c: RowChunk, i: number, buckets: number, kc: number): number {
+  return ringSum(c.f64, i, c.f64, i + 1, buckets, kc);
 }
 
 /** Empty running statistics (shared, frozen). */
@@ -200,8 +200,10 @@ export function statsAdd(f: Float64Array, i: number, halfLife: number, x: number
 }
 
 /**
- * Records value hash `h` seen in bucket k in a distinct state; false when k is older than the
- * held window (nothing stored). Modes, switched as the row grows:
+ * Records value hash `h` seen in bucket k in a distinct state. Returns whether
+ * `distinctCount(.., k)` now counts it: false when k is older than the held window (nothing
+ * stored) or when the value is already recorded with a later bucket (an out-of-order event), so
+ * that the caller adds the current event's own value. Modes, switched as the row grows:
  * - inline: up to {@link DISTINCT_INLINE} (hash, last-seen bucket) slots inside the row;
  * - exact set: up to `exactLimit` values, in an {@link ExactSet};
  * - HyperLogLog: beyond that, a {@link WindowedHyperLogLog} with one sketch per bucket; it returns
@@ -233,7 +235,7 @@ export function distinctAdd(
       if (last === -Infinity) continue;
       if (hs[h0 + j] === h) {
         if (k > last) ks[k0 + j] = k;
-        return true;
+        return k >= last;
       }
       if (last > newest) newest = last;
     }
@@ -274,9 +276,10 @@ function addToSet(
 ): boolean {
   const i = set.hashes.indexOf(h);
   if (i >= 0) {
-    if (k > set.lasts[i]!) set.lasts[i] = k;
+    const last = set.lasts[i]!;
+    if (k > last) set.lasts[i] = k;
     if (k > set.newest) set.newest = k;
-    return true;
+    return k >= last;
   }
   if (k <= set.newest - buckets) return false;
   if (k > set.newest) set.newest = k;
@@ -304,31 +307,38 @@ function addToSet(
 }
 
 /**
- * Distinct values of a distinct state whose last-seen bucket is >= lo (estimated in
- * HyperLogLog mode).
- * @example distinctCount(chunk, i, big, row, kc - 11);
+ * Distinct values of a distinct state in the window ending with bucket kc: those whose last-seen
+ * bucket is in kc-B+1 .. kc (estimated in HyperLogLog mode). For an out-of-order event, a value
+ * seen both inside its window and later counts as later only: an undercount, never an expired
+ * value.
+ * @example distinctCount(chunk, i, big, row, 12, kc);
  */
 export function distinctCount(
   c: RowChunk,
   i: number,
   big: readonly (DistinctOverflow | undefined)[] | undefined,
   row: number,
-  lo: number,
+  buckets: number,
+  kc: number,
 ): number {
+  const lo = kc - buckets + 1;
   const x = big?.[row];
   if (x === undefined) {
     const ks = c.f64;
     const k0 = i + DISTINCT_INLINE / 2;
     let n = 0;
-    for (let j = 0; j < DISTINCT_INLINE; j++) if (ks[k0 + j]! >= lo) n++;
+    for (let j = 0; j < DISTINCT_INLINE; j++) {
+      const last = ks[k0 + j]!;
+      if (last >= lo && last <= kc) n++;
+    }
     return n;
   }
   if (x.kind === 'set') {
     let n = 0;
-    for (const last of x.lasts) if (last >= lo) n++;
+    for (const last of x.lasts) if (last >= lo && last <= kc) n++;
     return n;
   }
-  return Math.round(x.sketch.estimate(lo));
+  return Math.round(x.sketch.estimate(lo, kc));
 }
 
 /** The last value of a last state with its time, or undefined. @example lastGet(chunk.f64, i, values, row); */

@@ -9,10 +9,12 @@
  *
  * Each state keeps a ring of B buckets and `head`, the newest bucket written. A newer event
  * clears the buckets it overtakes. An out-of-order event still inside the ring updates its own
- * bucket; one older than the ring (k <= head - B) is not stored. Reads for an out-of-order event
- * sum the held buckets from kc-B+1 up to head: they include events that arrived earlier but are
- * newer than the current one (never expired ones). Clock skew is harmless: a far-future event
- * just empties the ring.
+ * bucket; one older than the ring (k <= head - B) is not stored. A read for an out-of-order event
+ * sums the buckets of its own window that the ring still holds (kc-B+1 .. kc, from head-B+1 on):
+ * it may undercount by more than a bucket, and it may include events of its own bucket kc that
+ * arrived before it with a slightly later time; it never sees events of later buckets. Clock skew
+ * is harmless: a far-future event empties the ring, and events before it are then too old to
+ * store (each is answered as if alone in its window) until real time catches up.
  */
 
 /** Bucket layout of one window. */
@@ -77,8 +79,8 @@ export function ringAdd(
 }
 
 /**
- * Sum of the held buckets from `lo` to the ring's head (see the module comment for `lo`).
- * @example ringSum(head, 0, ring, 0, 12, kc - 11);
+ * Sum of the held buckets of the window ending with bucket `kc` (see the module comment).
+ * @example ringSum(head, 0, ring, 0, 12, Math.floor(e.at / 300_000));
  */
 export function ringSum(
   head: Float64Array,
@@ -86,13 +88,14 @@ export function ringSum(
   ring: Float64Array | Uint32Array,
   at: number,
   buckets: number,
-  lo: number,
+  kc: number,
 ): number {
   const h = head[hi]!;
-  const from = lo > h - buckets + 1 ? lo : h - buckets + 1;
+  const from = kc > h ? kc - buckets + 1 : h - buckets + 1;
+  const to = kc < h ? kc : h;
   let sum = 0;
   let s = ringSlot(from, buckets);
-  for (let j = from; j <= h; j++) {
+  for (let j = from; j <= to; j++) {
     sum += ring[at + s]!;
     if (++s === buckets) s = 0;
   }
