@@ -5,8 +5,8 @@ import { trainGbdt } from './gbdt.js';
 import {
   buildEnsemble,
   createShapWorkspace,
-  ensembleContributions,
-  ensembleScore,
+  treeEnsembleContributions,
+  scoreTreeEnsemble,
   type TreeEnsemble,
 } from './tree-ensemble.js';
 
@@ -127,11 +127,11 @@ describe('TreeSHAP', () => {
       [NaN, 7],
       [0.5, NaN],
     ]) {
-      const phi = Array.from(ensembleContributions(e, row, ws));
+      const phi = Array.from(treeEnsembleContributions(e, row, ws));
       const brute = bruteForceShapley(e, row);
       expect(phi[0]).toBeCloseTo(brute[0]!, 12);
       expect(phi[1]).toBeCloseTo(brute[1]!, 12);
-      expect(phi[0]! + phi[1]! + phi[2]!).toBeCloseTo(ensembleScore(e, row), 12);
+      expect(phi[0]! + phi[1]! + phi[2]!).toBeCloseTo(scoreTreeEnsemble(e, row), 12);
     }
   });
 });
@@ -165,9 +165,9 @@ describe('buildEnsemble', () => {
       false,
     );
     expect(Array.from(ok.left)).toEqual([1, -1, -1]);
-    expect(ensembleScore(ok, [0])).toBe(9);
-    expect(ensembleScore(ok, [1])).toBe(7);
-    expect(ensembleScore(ok, [NaN])).toBe(7); // default direction of the root: right
+    expect(scoreTreeEnsemble(ok, [0])).toBe(9);
+    expect(scoreTreeEnsemble(ok, [1])).toBe(7);
+    expect(scoreTreeEnsemble(ok, [NaN])).toBe(7); // default direction of the root: right
     expect(() =>
       buildEnsemble(1, [{ ...tree, feature: [0, -1, -1], left: [1, -1, -1], right: [1, -1, -1] }], 0, false),
     ).toThrow(/reached twice/);
@@ -187,8 +187,8 @@ describe('buildEnsemble', () => {
       cover: [2, 1, 1],
     };
     // 0.1 in float64 is below fround(0.1) but equal to it in float32.
-    expect(ensembleScore(buildEnsemble(1, [t], 0, false), [0.1])).toBe(-1);
-    expect(ensembleScore(buildEnsemble(1, [t], 0, true), [0.1])).toBe(1);
+    expect(scoreTreeEnsemble(buildEnsemble(1, [t], 0, false), [0.1])).toBe(-1);
+    expect(scoreTreeEnsemble(buildEnsemble(1, [t], 0, true), [0.1])).toBe(1);
   });
 });
 

@@ -142,9 +142,13 @@ export function buildEnsemble(
 
 /**
  * The summed score of one row over the first `treeLimit` trees (default all): base + Σ leaves.
- * @example ensembleScore(e, [0.2, 1.5, 0]);
+ * @example scoreTreeEnsemble(e, [0.2, 1.5, 0]);
  */
-export function ensembleScore(e: TreeEnsemble, row: ArrayLike<number>, treeLimit = e.roots.length): number {
+export function scoreTreeEnsemble(
+  e: TreeEnsemble,
+  row: ArrayLike<number>,
+  treeLimit = e.roots.length,
+): number {
   const { roots, feature, threshold, left, defaultLeft } = e;
   let s = e.base;
   if (e.float32) {
@@ -175,9 +179,9 @@ export function ensembleScore(e: TreeEnsemble, row: ArrayLike<number>, treeLimit
 
 /**
  * Leaf reached by a row in tree t (node index in the flat arrays).
- * @example ensembleLeaf(e, 0, row);
+ * @example treeEnsembleLeaf(e, 0, row);
  */
-export function ensembleLeaf(e: TreeEnsemble, t: number, row: ArrayLike<number>): number {
+export function treeEnsembleLeaf(e: TreeEnsemble, t: number, row: ArrayLike<number>): number {
   let i = e.roots[t]!;
   let f: number;
   while ((f = e.feature[i]!) >= 0) {
@@ -240,13 +244,13 @@ export function createShapWorkspace(e: TreeEnsemble): ShapWorkspace {
 
 /**
  * TreeSHAP contributions of one row: `out[f]` for each feature and `out[features]` the expected
- * value, so that the entries sum to {@link ensembleScore} (the raw score, before the output
+ * value, so that the entries sum to {@link scoreTreeEnsemble} (the raw score, before the output
  * transform).
  * @example
- * const phi = ensembleContributions(e, row, createShapWorkspace(e));
- * phi.reduce((a, b) => a + b); // === ensembleScore(e, row) (to rounding)
+ * const phi = treeEnsembleContributions(e, row, createShapWorkspace(e));
+ * phi.reduce((a, b) => a + b); // === scoreTreeEnsemble(e, row) (to rounding)
  */
-export function ensembleContributions(
+export function treeEnsembleContributions(
   e: TreeEnsemble,
   row: ArrayLike<number>,
   ws: ShapWorkspace,
@@ -419,18 +423,18 @@ export function createTreeModel(
     ensemble: e,
     score(row) {
       check(row);
-      return ensembleScore(e, row);
+      return scoreTreeEnsemble(e, row);
     },
     predict(row) {
       check(row);
-      const s = ensembleScore(e, row);
+      const s = scoreTreeEnsemble(e, row);
       return sig ? 1 / (1 + Math.exp(-s)) : s;
     },
     predictBatch(x) {
       const m = toDenseMatrix(x, cols, 'scoring data', false);
       const out = new Float64Array(m.rows);
       for (let r = 0; r < m.rows; r++) {
-        const s = ensembleScore(e, m.data.subarray(r * cols, (r + 1) * cols));
+        const s = scoreTreeEnsemble(e, m.data.subarray(r * cols, (r + 1) * cols));
         out[r] = sig ? 1 / (1 + Math.exp(-s)) : s;
       }
       return out;
@@ -438,7 +442,7 @@ export function createTreeModel(
     contributions(row) {
       check(row);
       shap ??= createShapWorkspace(e);
-      return ensembleContributions(e, row, shap);
+      return treeEnsembleContributions(e, row, shap);
     },
   };
   return featureNames === undefined ? model : { ...model, featureNames };
