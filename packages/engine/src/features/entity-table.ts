@@ -22,14 +22,16 @@ import { mapBytes, stringBytes } from './union-find.js';
  * values, neighbor lists, large distinct sets) live in per-state JS arrays indexed by row.
  */
 
-/** Rows per chunk = 2^CHUNK_SHIFT. */
+/** Rows per chunk = 2^CHUNK_SHIFT. @example const chunk = table.chunks[row >>> CHUNK_SHIFT]; */
 export const CHUNK_SHIFT = 10;
+/** Rows per chunk. @example Math.ceil(capacity / CHUNK_ROWS); // chunks needed */
 export const CHUNK_ROWS = 1 << CHUNK_SHIFT;
+/** Row index within its chunk. @example const base = (row & CHUNK_MASK) * table.words; */
 export const CHUNK_MASK = CHUNK_ROWS - 1;
 /** Estimated bytes of the JS objects around one chunk (ArrayBuffer, three views, the holder). */
 const CHUNK_OVERHEAD = 4 * 100;
 
-/** The word layout of every row of one namespace. */
+/** The word layout of every row of one namespace. @example const layout: NamespaceLayout = { words: 1, defs: [] }; */
 export interface NamespaceLayout {
   /** Words per row (word 0 is the last-touched time). */
   words: number;
@@ -276,7 +278,7 @@ export class EntityTable {
   }
 }
 
-/** Bounds a snapshot must respect (the store's options). */
+/** Bounds a snapshot must respect (the store's options). @example EntityTable.load(reader, layout, { exactLimit: 64, hllPrecision: 11, makeSketch }); */
 export interface LoadLimits {
   readonly exactLimit: number;
   readonly hllPrecision: number;

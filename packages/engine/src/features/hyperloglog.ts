@@ -1,5 +1,6 @@
-/** Smallest and largest supported HyperLogLog precision (registers = 2^precision). */
+/** Smallest supported HyperLogLog precision (registers = 2^precision). @example new HyperLogLog(HLL_MIN_PRECISION); */
 export const HLL_MIN_PRECISION = 4;
+/** Largest supported HyperLogLog precision. @example new HyperLogLog(HLL_MAX_PRECISION); // 64 KiB of registers */
 export const HLL_MAX_PRECISION = 16;
 
 /**

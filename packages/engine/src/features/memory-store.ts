@@ -49,6 +49,7 @@ import { windowLayout } from './windowed-counter.js';
 /**
  * Options of {@link createMemoryFeatureStore}. They shape the stored state, so a snapshot can only
  * be restored into a store created with the same options.
+ * @example createMemoryFeatureStore({ windowBuckets: 12, distinctExactLimit: 64, hllPrecision: 11 });
  */
 export interface MemoryFeatureStoreOptions {
   /** Upper bound on any `neighbors` spec's `max` (bounds memory). Default 64. */

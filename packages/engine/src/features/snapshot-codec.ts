@@ -12,7 +12,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Error thrown for bytes that are not a valid snapshot. */
+/** Error thrown for bytes that are not a valid snapshot. @example throw corruptSnapshot('bad row marker 7'); */
 export function corruptSnapshot(reason: string): Error {
   return new Error(`corrupt feature snapshot: ${reason}`);
 }

@@ -9,14 +9,14 @@ import { ringAdd, ringSum } from './windowed-counter.js';
  * of the chunk, of the state's first word; Uint32/Int32 parts use indexes 2i.. of the same bytes.
  */
 
-/** One chunk of rows: the same bytes seen as Float64, Uint32 and Int32. */
+/** One chunk of rows: the same bytes seen as Float64, Uint32 and Int32. @example chunk.f64[i] = -Infinity; chunk.u32[2 * i + 2]++; */
 export interface RowChunk {
   readonly f64: Float64Array;
   readonly u32: Uint32Array;
   readonly i32: Int32Array;
 }
 
-/** One stored state (one state key) and its place in the rows of its namespace. */
+/** One stored state (one state key) and its place in the rows of its namespace. @example const i = (row & CHUNK_MASK) * table.words + def.off; */
 export interface StateDef {
   readonly id: number;
   readonly key: string;
@@ -39,17 +39,17 @@ export interface StateDef {
   readonly viaNs: readonly number[];
 }
 
-/** Inline distinct slots per row before an {@link ExactSet} is allocated. */
+/** Inline distinct slots per row before an {@link ExactSet} is allocated. @example stateWords('distinct', 12, 0, 0); // DISTINCT_INLINE * 1.5 words */
 export const DISTINCT_INLINE = 4;
 
-/** Exact windowed distinct set of one row: hash → last-seen bucket. */
+/** Exact windowed distinct set of one row: hash → last-seen bucket. @example const set: ExactSet = { kind: 'set', hashes: [], lasts: [], newest: -Infinity }; */
 export interface ExactSet {
   readonly kind: 'set';
   readonly hashes: number[];
   readonly lasts: number[];
   newest: number;
 }
-/** A row's distinct state once its inline slots overflow. */
+/** A row's distinct state once its inline slots overflow. @example if (big[row]?.kind === 'hll') big[row].sketch.estimate(lo, kc); */
 export type DistinctOverflow = ExactSet | { readonly kind: 'hll'; readonly sketch: WindowedHyperLogLog };
 
 /**
@@ -134,7 +134,7 @@ export function sumSum(c: RowChunk, i: number, buckets: number, kc: number): num
   return ringSum(c.f64, i, c.f64, i + 1, buckets, kc);
 }
 
-/** Empty running statistics (shared, frozen). */
+/** Empty running statistics (shared, frozen). @example statsValue(f, i, 0) === EMPTY_STATS; // before any value */
 export const EMPTY_STATS: RunningStats = Object.freeze({ n: 0, mean: 0, std: 0 });
 
 /**

@@ -1,6 +1,6 @@
 import { corruptSnapshot, type ByteReader, type ByteWriter } from './snapshot-codec.js';
 
-/** Node group of the clustered entities themselves (users); via values use groups 1.. */
+/** Node group of the clustered entities themselves (users); via values use groups 1.. @example g.node(MEMBER_GROUP, 'u1', at); */
 export const MEMBER_GROUP = 0;
 
 /**

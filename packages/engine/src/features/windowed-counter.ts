@@ -17,7 +17,7 @@
  * store (each is answered as if alone in its window) until real time catches up.
  */
 
-/** Bucket layout of one window. */
+/** Bucket layout of one window. @example const { buckets, width }: WindowLayout = windowLayout(HOUR, 12); */
 export interface WindowLayout {
   /** Buckets per window (B). */
   readonly buckets: number;
