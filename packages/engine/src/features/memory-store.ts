@@ -291,13 +291,13 @@ function emptyValue(spec: FeatureSpec): unknown {
 
 /** UTC hour of day 0..23 of an epoch-ms time. */
 function hourOf(at: number): number {
-  return Math.floor((((at % DAY) + DAY) % DAY) / HOUR);
+  return Math.floor((at - Math.floor(at / DAY) * DAY) / HOUR);
 }
 
 /** UTC day of week 0..6 (Sunday first); 1970-01-01 was a Thursday. */
 function dayOf(at: number): number {
-  const d = (Math.floor(at / DAY) + 4) % 7;
-  return d < 0 ? d + 7 : d;
+  const d = Math.floor(at / DAY) + 4;
+  return d - Math.floor(d / 7) * 7;
 }
 
 const FORMAT_VERSION = 1;

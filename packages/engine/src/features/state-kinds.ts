@@ -1,7 +1,7 @@
 import { assertNever } from '../util/assert-never.js';
 import type { FeatureKind, LastValue, RunningStats, Seen } from './feature-spec.js';
 import { WindowedHyperLogLog } from './hyperloglog.js';
-import { ringAdd, ringSum } from './windowed-counter.js';
+import { ringAdd, ringAddU32, ringSum, ringSumU32 } from './windowed-counter.js';
 
 /**
  * The state of each spec kind inside an entity row (see `entity-table.ts`): its size in 8-byte
@@ -116,12 +116,12 @@ export function initState(def: StateDef, c: RowChunk, i: number): void {
  * @example countAdd(chunk, i, 12, Math.floor(e.at / 300_000));
  */
 export function countAdd(c: RowChunk, i: number, buckets: number, k: number): boolean {
-  return ringAdd(c.f64, i, c.u32, 2 * i + 2, buckets, k, 1);
+  return ringAddU32(c.f64, i, c.u32, 2 * i + 2, buckets, k, 1);
 }
 
 /** Events of a count state in the window ending with bucket kc. @example countSum(chunk, i, 12, kc); */
 export function countSum(c: RowChunk, i: number, buckets: number, kc: number): number {
-  return ringSum(c.f64, i, c.u32, 2 * i + 2, buckets, kc);
+  return ringSumU32(c.f64, i, c.u32, 2 * i + 2, buckets, kc);
 }
 
 /** Adds x to bucket k of a sum state; false when k is older than the ring. @example sumAdd(chunk, i, 12, k, 9.5); */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, MINUTE } from './feature-spec.js';
-import { ringAdd, ringSlot, ringSum, windowLayout } from './windowed-counter.js';
+import { ringAdd, ringAddU32, ringSlot, ringSum, ringSumU32, windowLayout } from './windowed-counter.js';
 
 describe('windowLayout', () => {
   it('uses the largest bucket count that divides the window', () => {
@@ -27,7 +27,7 @@ describe('bucket ring', () => {
 
   it('adds, clears overtaken buckets and sums the window ending at a bucket', () => {
     const head = new Float64Array([-Infinity]);
-    const ring = new Uint32Array(4);
+    const ring = new Float64Array(4);
     expect(ringAdd(head, 0, ring, 0, 4, 100, 1)).toBe(true);
     expect(ringAdd(head, 0, ring, 0, 4, 101, 2)).toBe(true);
     expect(ringAdd(head, 0, ring, 0, 4, 103, 4)).toBe(true);
@@ -39,5 +39,16 @@ describe('bucket ring', () => {
     expect(ringSum(head, 0, ring, 0, 4, 110)).toBe(0);
     expect(ringAdd(head, 0, ring, 0, 4, 1e9, 1)).toBe(true); // far future: all cleared
     expect(ringSum(head, 0, ring, 0, 4, 1e9)).toBe(1);
+  });
+
+  it('has the same behaviour for Uint32 counters', () => {
+    const head = new Float64Array([-Infinity]);
+    const ring = new Uint32Array(8);
+    expect(ringAddU32(head, 0, ring, 4, 4, -3, 1)).toBe(true); // negative bucket numbers too
+    expect(ringAddU32(head, 0, ring, 4, 4, -1, 1)).toBe(true);
+    expect(ringSumU32(head, 0, ring, 4, 4, -1)).toBe(2);
+    expect(ringSumU32(head, 0, ring, 4, 4, -2)).toBe(1);
+    expect(ringAddU32(head, 0, ring, 4, 4, -5, 1)).toBe(false);
+    expect(Array.from(ring.subarray(0, 4))).toEqual([0, 0, 0, 0]); // stays inside its slice
   });
 });

@@ -43,8 +43,9 @@ export function windowLayout(window: number, target: number): WindowLayout {
  * @example ringSlot(-1, 12); // 11
  */
 export function ringSlot(k: number, buckets: number): number {
-  const r = k % buckets;
-  return r < 0 ? r + buckets : r;
+  // Floor division instead of %: bucket numbers are doubles beyond int32, and % on doubles is a
+  // slow library call. Exact for integer k below 2^53.
+  return k - Math.floor(k / buckets) * buckets;
 }
 
 /**
@@ -55,7 +56,7 @@ export function ringSlot(k: number, buckets: number): number {
 export function ringAdd(
   head: Float64Array,
   hi: number,
-  ring: Float64Array | Uint32Array,
+  ring: Float64Array,
   at: number,
   buckets: number,
   k: number,
@@ -85,7 +86,62 @@ export function ringAdd(
 export function ringSum(
   head: Float64Array,
   hi: number,
-  ring: Float64Array | Uint32Array,
+  ring: Float64Array,
+  at: number,
+  buckets: number,
+  kc: number,
+): number {
+  const h = head[hi]!;
+  const from = kc > h ? kc - buckets + 1 : h - buckets + 1;
+  const to = kc < h ? kc : h;
+  let sum = 0;
+  let s = ringSlot(from, buckets);
+  for (let j = from; j <= to; j++) {
+    sum += ring[at + s]!;
+    if (++s === buckets) s = 0;
+  }
+  return sum;
+}
+
+/**
+ * {@link ringAdd} for a ring of Uint32 counters (a separate copy keeps each monomorphic: the hot
+ * path must not mix typed-array kinds at one access site).
+ * @example ringAddU32(head, 0, counts, 0, 12, Math.floor(e.at / 300_000), 1);
+ */
+export function ringAddU32(
+  head: Float64Array,
+  hi: number,
+  ring: Uint32Array,
+  at: number,
+  buckets: number,
+  k: number,
+  x: number,
+): boolean {
+  const h = head[hi]!;
+  if (k > h) {
+    if (k - h >= buckets) ring.fill(0, at, at + buckets);
+    else {
+      // One modulo per call: bucket numbers are large doubles, and % on them is slow.
+      let s = ringSlot(h + 1, buckets);
+      for (let j = h + 1; j <= k; j++) {
+        ring[at + s] = 0;
+        if (++s === buckets) s = 0;
+      }
+    }
+    head[hi] = k;
+  } else if (k <= h - buckets) return false;
+  ring[at + ringSlot(k, buckets)]! += x;
+  return true;
+}
+
+/**
+ * {@link ringSum} for a ring of Uint32 counters.
+ * @example ringSumU32(head, 0, counts, 0, 12, Math.floor(e.at / 300_000));
+ */
+export function ringSumU32(
+  head: Float64Array,
+  hi: number,
+  ring: Uint32Array,
   at: number,
   buckets: number,
   kc: number,
