@@ -20,6 +20,8 @@ import { eventRoutes } from './modules/events/event.routes.js';
 import { DecisionSchema } from './modules/events/event.schemas.js';
 import { systemRoutes } from './modules/system/system.routes.js';
 import { userRoutes } from './modules/users/user.routes.js';
+import { webhookRoutes } from './modules/webhooks/webhook.routes.js';
+import type { WebhookService } from './modules/webhooks/webhook.service.js';
 import type { Clock } from './clock.js';
 import type { Db } from './storage/database.js';
 import { ulid } from './storage/ulid.js';
@@ -34,6 +36,7 @@ export interface AppDeps {
   readonly keys: KeyService;
   readonly metrics: Metrics;
   readonly ingest: EventIngest;
+  readonly webhooks: WebhookService;
   readonly clock: Clock;
   /** False while feature state is being restored (readyz answers 503). */
   readonly isReady: () => boolean;
@@ -106,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(keyRoutes({ keys: deps.keys }));
   await app.register(eventRoutes({ db: deps.db, ingest: deps.ingest }));
   await app.register(userRoutes({ db: deps.db, clock: deps.clock }));
+  await app.register(webhookRoutes({ webhooks: deps.webhooks }));
 
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -15,6 +15,16 @@ export interface RateLimitConfig {
   readonly burst: number;
 }
 
+/** Webhook delivery settings. */
+export interface WebhookConfig {
+  /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: accept and deliver to loopback, private and link-local addresses (default false). */
+  readonly allowPrivateNetworks: boolean;
+  /** WEBHOOK_TIMEOUT_MS: time allowed for one delivery attempt (default 10 s). */
+  readonly timeoutMs: number;
+  /** WEBHOOK_MAX_ATTEMPTS: attempts before a delivery is dead-lettered (default 8). */
+  readonly maxAttempts: number;
+}
+
 /** The validated, frozen server configuration. */
 export interface Config {
   /** TCP port to listen on (PORT, default 8080; 0 picks a free port). */
@@ -39,6 +49,9 @@ export interface Config {
   readonly snapshotIntervalMs: number;
   /** GROUP_COMMIT_MAX: most events written in one transaction (default 512). */
   readonly groupCommitMax: number;
+  readonly webhooks: WebhookConfig;
+  /** OUTBOX_DISPATCH: whether this process delivers outbox messages (webhooks); default true. */
+  readonly outboxDispatch: boolean;
 }
 
 /** One problem in the configuration: which variable and what is wrong with it. */
@@ -71,6 +84,10 @@ export const CONFIG_VARIABLES = {
   RATE_LIMIT_BURST: 'burst size per API key (default 2 x RATE_LIMIT_PER_SEC)',
   SNAPSHOT_INTERVAL_MS: 'feature snapshot interval (default 60000; 0 = only on shutdown)',
   GROUP_COMMIT_MAX: 'most events per group commit (default 512)',
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true to allow webhook URLs on loopback/private networks (default false)',
+  WEBHOOK_TIMEOUT_MS: 'timeout of one webhook delivery attempt (default 10000)',
+  WEBHOOK_MAX_ATTEMPTS: 'webhook delivery attempts before the dead letter (default 8)',
+  OUTBOX_DISPATCH: 'false to keep this process from delivering outbox messages (default true)',
   VIGIL_CONFIG: 'optional JSON file with any of these keys; environment variables win',
 } as const;
 type ConfigKey = keyof typeof CONFIG_VARIABLES;
@@ -128,6 +145,15 @@ function intIn(
     return dflt;
   }
   return n;
+}
+
+function boolOf(raw: string | undefined, key: ConfigKey, dflt: boolean, problems: ConfigProblem[]): boolean {
+  if (raw === undefined || raw.trim() === '') return dflt;
+  const s = raw.trim().toLowerCase();
+  if (s === 'true' || s === '1') return true;
+  if (s === 'false' || s === '0') return false;
+  problems.push({ key, message: `must be true or false, got '${raw}'` });
+  return dflt;
 }
 
 function isLogLevel(s: string): s is LogLevel {
@@ -218,6 +244,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
     problems.push({ key: 'SNAPSHOT_INTERVAL_MS', message: 'must be 0 or at least 1000' });
   }
   const groupCommitMax = intIn(get('GROUP_COMMIT_MAX'), 'GROUP_COMMIT_MAX', 512, 1, 10_000, problems);
+  const webhooks: WebhookConfig = Object.freeze({
+    allowPrivateNetworks: boolOf(
+      get('WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
+      'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+      false,
+      problems,
+    ),
+    timeoutMs: intIn(get('WEBHOOK_TIMEOUT_MS'), 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000, problems),
+    maxAttempts: intIn(get('WEBHOOK_MAX_ATTEMPTS'), 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 50, problems),
+  });
+  const outboxDispatch = boolOf(get('OUTBOX_DISPATCH'), 'OUTBOX_DISPATCH', true, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -232,5 +269,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
     rateLimit: Object.freeze({ perSecond, burst }),
     snapshotIntervalMs,
     groupCommitMax,
+    webhooks,
+    outboxDispatch,
   });
 }

@@ -16,6 +16,10 @@ import {
   type RecoveryReport,
   type Snapshotter,
 } from './modules/features/feature-recovery.js';
+import { createOutbox } from './modules/outbox/outbox.js';
+import { createOutboxDispatcher, type OutboxDispatcher } from './modules/outbox/outbox-dispatcher.js';
+import { webhookDecisionHook } from './modules/webhooks/webhook-decision-hook.js';
+import { createWebhookService } from './modules/webhooks/webhook.service.js';
 import { openDatabase } from './storage/database.js';
 import { migrateToLatest, type MigrationReport } from './storage/migrations.js';
 
@@ -40,6 +44,8 @@ export interface Runtime extends AppDeps {
   readonly snapshotter: Snapshotter;
   /** How feature state was rebuilt at start. */
   readonly recovery: RecoveryReport;
+  /** Delivers outbox messages (webhooks); running unless OUTBOX_DISPATCH=false. */
+  readonly outbox: OutboxDispatcher;
   /** Drains the commit queue, saves a final feature snapshot and closes the database. */
   close(): Promise<void>;
 }
@@ -79,9 +85,19 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   logger?.info(recovery, 'feature state restored');
 
   const metrics = createMetrics({ queueDepth: () => ingest.depth() });
+  // side effects go through the outbox: enqueued in the decision's transaction, delivered after
+  const outbox = createOutbox({ clock, onEnqueued: () => dispatcher.wake() });
+  const webhooks = createWebhookService({ db, clock, outbox }, config.webhooks);
+  const dispatcher = createOutboxDispatcher({
+    db,
+    clock,
+    handlers: [webhooks.handler],
+    ...(logger ? { logger } : {}),
+  });
   const ingest = createEventIngest(
     { db, engine, clock, metrics },
     {
+      commitHooks: [webhookDecisionHook(webhooks, () => dispatcher.wake())],
       maxBatch: config.groupCommitMax,
       lastSeq: recovery.lastSeq,
       onCommitError: (err) => logger?.error({ err }, 'group commit failed'),
@@ -121,6 +137,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     apps: createAppService({ db, clock }),
     keys: createKeyService({ db, clock, forget: (id) => auth.forget(id) }),
     metrics,
+    webhooks,
+    outbox: dispatcher,
     isReady: () => !closed,
     ...(logger ? { logger } : {}),
     async close() {
@@ -128,6 +146,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       closed = true;
       if (timer !== undefined) clearInterval(timer);
       try {
+        await dispatcher.stop();
         await ingest.close();
         await snapshotter.snapshot();
       } finally {
@@ -135,5 +154,6 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       }
     },
   };
+  if (config.outboxDispatch) dispatcher.start();
   return runtime;
 }

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../storage/database.js';
+import { migrationsFor } from '../storage/migrations.js';
 import { runCli } from './cli.js';
 
 let dir: string;
@@ -30,9 +31,12 @@ async function vigil(...argv: string[]) {
 
 describe('vigil CLI', () => {
   it('migrates once', async () => {
+    // every migration, in name order, starting with the initial schema
+    const all = Object.keys(migrationsFor('sqlite')).sort();
+    expect(all[0]).toBe('0001_initial_schema');
     expect(await vigil('migrate', '--json')).toMatchObject({
       code: 0,
-      out: '{"applied":["0001_initial_schema"]}\n',
+      out: `${JSON.stringify({ applied: all })}\n`,
     });
     expect(await vigil('migrate')).toMatchObject({ code: 0, out: 'database is up to date\n' });
   });

@@ -183,6 +183,12 @@ export interface WebhookEndpointsTable {
   enabled: number;
   created_at: number;
   disabled_at: number | null;
+  /** 0930 */
+  description: string;
+  /** Still signs deliveries (next to `secret`) until `previous_secret_expires_at` (0930). */
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  updated_at: number;
 }
 
 export interface OutboxTable {
@@ -195,6 +201,33 @@ export interface OutboxTable {
   attempts: number;
   delivered_at: number | null;
   last_error: string | null;
+  /** pending | delivered | dead (0930) */
+  status: string;
+  /** The lease of the dispatcher working on the row; only its holder records the result (0930). */
+  claim_token: string | null;
+  dead_at: number | null;
+}
+
+/** One delivery attempt of a webhook message to an endpoint (0930). */
+export interface WebhookDeliveriesTable {
+  id: string;
+  app_id: string;
+  endpoint_id: string;
+  /** The outbox row carrying the message. */
+  message_id: string;
+  /** The webhook-id header: the same for every attempt and replay of a message. */
+  webhook_id: string;
+  type: string;
+  attempt: number;
+  /** delivered | failed | dead */
+  status: string;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  /** At most 1 KB of the receiver's answer. */
+  response_body: string | null;
+  next_attempt_at: number | null;
+  created_at: number;
 }
 
 export interface JobRunsTable {
@@ -257,6 +290,7 @@ export interface DB {
   cases: CasesTable;
   webhook_endpoints: WebhookEndpointsTable;
   outbox: OutboxTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   job_runs: JobRunsTable;
   alerts: AlertsTable;
   feature_snapshots: FeatureSnapshotsTable;

@@ -36,8 +36,28 @@ export interface EventIngest {
   close(): Promise<void>;
 }
 
+/** A decision written by a group commit, with its event and log position. */
+export interface CommittedDecision {
+  readonly seq: number;
+  readonly event: VigilEvent;
+  readonly decision: Decision;
+}
+
+/**
+ * Runs with each group commit: `onCommit` inside its transaction (write side effects to the outbox
+ * there, so they commit or roll back with the decisions; throwing fails the whole batch), then
+ * `afterCommit` once it committed.
+ */
+export interface DecisionCommitHook {
+  onCommit(tx: Db, committed: readonly CommittedDecision[]): Promise<void>;
+  /** A notification (e.g. wake a dispatcher); what it throws is ignored. */
+  afterCommit?(committed: readonly CommittedDecision[]): void;
+}
+
 /** Options of {@link createEventIngest}. */
 export interface EventIngestOptions {
+  /** Called with the decisions of every group commit (see {@link DecisionCommitHook}). */
+  readonly commitHooks?: readonly DecisionCommitHook[];
   /** Most events per transaction (default 512). */
   readonly maxBatch?: number;
   /** The highest seq already in the feature store (after recovery). Default 0. */
@@ -105,6 +125,7 @@ export function createEventIngest(
 ): EventIngest {
   const { db, engine, clock, metrics } = deps;
   const maxBatch = opts.maxBatch ?? 512;
+  const hooks = opts.commitHooks ?? [];
   const events = createEventStore(db);
   let queue: Item[] = [];
   let running = false;
@@ -215,8 +236,10 @@ export function createEventIngest(
     const now = clock.now();
     const started = performance.now();
     let seqs: Map<string, number>;
+    let committed: CommittedDecision[] = [];
     try {
       seqs = await db.transaction(async (tx) => {
+        committed = [];
         const store = createEventStore(tx);
         const eventRows: NewEventRow[] = scored.map(({ item }) => ({
           appId: item.event.app,
@@ -234,6 +257,7 @@ export function createEventIngest(
           const seq = inserted.get(item.key);
           if (seq === undefined) continue; // another process stored this id first
           const e = item.event;
+          if (hooks.length > 0) committed.push({ seq, event: e, decision });
           decisionRows.push({
             eventSeq: seq,
             appId: e.app,
@@ -266,6 +290,7 @@ export function createEventIngest(
         }
         await store.insertDecisions(decisionRows);
         await createUserStore(tx).recordActivity(activity, now);
+        if (committed.length > 0) for (const hook of hooks) await hook.onCommit(tx, committed);
         return inserted;
       });
     } catch (err) {
@@ -275,6 +300,13 @@ export function createEventIngest(
     }
     metrics?.commitDuration.observe((performance.now() - started) / 1000);
     metrics?.commitBatchSize.observe(scored.length);
+    for (const hook of committed.length > 0 ? hooks : []) {
+      try {
+        hook.afterCommit?.(committed);
+      } catch {
+        // a notification only: the decisions are committed and get answered regardless
+      }
+    }
 
     // 5. answer: committed ones with their decision, lost races with the winner's decision
     const lost: EventItem[] = [];
