@@ -8,6 +8,7 @@ import {
   type MigrationResultSet,
 } from 'kysely';
 import type { Db, Dialect } from './database.js';
+import { shieldReviewMigration } from './shield-review.migration.js';
 import { webhooksOutboxMigration } from './webhooks-outbox.migration.js';
 
 type AnyDb = Kysely<unknown>;
@@ -329,6 +330,7 @@ function m0001(dialect: Dialect): Migration {
 export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migration>> {
   return {
     '0001_initial_schema': m0001(dialect),
+    '0940_shield_review': shieldReviewMigration(dialect),
     '0930_webhooks_outbox': webhooksOutboxMigration(),
   };
 }

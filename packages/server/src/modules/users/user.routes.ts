@@ -5,11 +5,9 @@ import { requiredAppScope } from '../../http/auth-hook.js';
 import { EpochMs, responses } from '../../http/schemas.js';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../storage/database.js';
+import { userStatusOf } from '../enforcement/enforcement.model.js';
+import { createEnforcementStore } from '../enforcement/enforcement.store.js';
 import { createUserStore, type UserProfile } from './user.store.js';
-
-/** Enforcement actions that block the user outright. */
-const BLOCKING_ACTIONS = new Set(['temp_suspend', 'auto_block', 'permanent_ban']);
-const BLOCKED_STATUSES = new Set(['suspended', 'banned']);
 
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 const Query = Type.Object(
@@ -20,10 +18,12 @@ const Query = Type.Object(
 const EnforcementSchema = Type.Object({
   id: Type.String(),
   action: Type.String(),
+  status: Type.String(),
   reason: Type.String(),
   features: Type.Array(Type.String()),
   startsAt: EpochMs,
   endsAt: Type.Union([EpochMs, Type.Null()]),
+  expiresAt: Type.Union([EpochMs, Type.Null()]),
 });
 
 const ProfileSchema = Type.Object({
@@ -66,39 +66,43 @@ const ProfileSchema = Type.Object({
 const StatusSchema = Type.Object({
   app: Type.String(),
   user: Type.String(),
-  status: Type.String(),
-  blocked: Type.Boolean(),
+  status: Type.String({
+    description: 'active | restricted | suspended | banned, from the enforcements in force',
+  }),
+  blocked: Type.Boolean({ description: 'an auto-block or permanent ban is in force' }),
+  suspended: Type.Boolean({ description: 'a temporary suspension is in force' }),
+  suspendedUntil: Type.Union([EpochMs, Type.Null()], {
+    description: 'when the suspension ends; null when not suspended or suspended until lifted',
+  }),
   accessLevel: Type.String(),
   restrictedFeatures: Type.Array(Type.String()),
   level: Type.String(),
   score: Type.Integer(),
+  risk: Type.Number({ description: 'risk 0..1 of the latest event' }),
   behaviorScore: Type.Number(),
+  enforcements: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      action: Type.String(),
+      status: Type.String(),
+      expiresAt: Type.Union([EpochMs, Type.Null()]),
+      features: Type.Array(Type.String()),
+    }),
+  ),
 });
 
 async function activeEnforcements(db: Db, appId: string, userId: string, now: number) {
-  const rows = await db.kysely
-    .selectFrom('enforcements')
-    .selectAll()
-    .where('app_id', '=', appId)
-    .where('user_id', '=', userId)
-    .where('status', '=', 'active')
-    .where('lifted_at', 'is', null)
-    .where('starts_at', '<=', now)
-    .where((eb) => eb.or([eb('ends_at', 'is', null), eb('ends_at', '>', now)]))
-    .orderBy('starts_at', 'desc')
-    .execute();
-  return rows.map((r) => {
-    const parsed: unknown = JSON.parse(r.features);
-    const features = Array.isArray(parsed) ? parsed.filter((f): f is string => typeof f === 'string') : [];
-    return {
-      id: r.id,
-      action: r.action,
-      reason: r.reason,
-      features,
-      startsAt: r.starts_at,
-      endsAt: r.ends_at,
-    };
-  });
+  const rows = await createEnforcementStore(db).inForce(appId, userId, now);
+  return rows.map((e) => ({
+    id: e.id,
+    action: e.action,
+    status: e.status,
+    reason: e.reason,
+    features: [...e.features],
+    startsAt: e.startsAt,
+    endsAt: e.endsAt,
+    expiresAt: e.endsAt,
+  }));
 }
 
 async function profileOf(db: Db, appId: string, userId: string): Promise<UserProfile> {
@@ -185,7 +189,8 @@ export function userRoutes(deps: { readonly db: Db; readonly clock: Clock }): Fa
         config: { auth: 'app-or-viewer' },
         schema: {
           tags: ['users'],
-          summary: 'What middleware needs: blocked?, restricted features, access level',
+          summary:
+            'What middleware needs: blocked, suspended (until), restricted features, enforcements in force (404 for unknown users)',
           params: Params,
           querystring: Query,
           response: responses({ 200: StatusSchema }),
@@ -194,18 +199,35 @@ export function userRoutes(deps: { readonly db: Db; readonly clock: Clock }): Fa
       async (req) => {
         const appId = requiredAppScope(req, req.query.app);
         const p = await profileOf(db, appId, req.params.id);
-        const active = await activeEnforcements(db, appId, p.userId, deps.clock.now());
-        const blocked = BLOCKED_STATUSES.has(p.status) || active.some((e) => BLOCKING_ACTIONS.has(e.action));
+        const inForce = await createEnforcementStore(db).inForce(appId, p.userId, deps.clock.now());
+        const suspensions = inForce.filter((e) => e.action === 'temp_suspend');
+        const suspended = suspensions.length > 0;
+        const suspendedUntil =
+          !suspended || suspensions.some((e) => e.endsAt === null)
+            ? null
+            : Math.max(...suspensions.map((e) => e.endsAt ?? 0));
+        const features = new Set<string>();
+        for (const e of inForce) if (e.kind === 'features') for (const f of e.features) features.add(f);
         return {
           app: appId,
           user: p.userId,
-          status: p.status,
-          blocked,
+          status: userStatusOf(inForce),
+          blocked: inForce.some((e) => e.action === 'auto_block' || e.action === 'permanent_ban'),
+          suspended,
+          suspendedUntil,
           accessLevel: p.accessLevel,
-          restrictedFeatures: [...new Set(active.flatMap((e) => e.features))].sort(),
+          restrictedFeatures: [...features].sort(),
           level: p.lastLevel,
           score: p.lastScore,
+          risk: p.lastRisk,
           behaviorScore: p.behaviorScore,
+          enforcements: inForce.map((e) => ({
+            id: e.id,
+            action: e.action,
+            status: e.status,
+            expiresAt: e.endsAt,
+            features: [...e.features],
+          })),
         };
       },
     );
