@@ -417,30 +417,42 @@ describe('users and stats', () => {
       blocked: false,
       restrictedFeatures: [],
     });
-    // an active enforcement blocks and restricts
+    // enforcements in force suspend and restrict (full lifecycle: modules/enforcement tests)
+    const row = (id: string, action: string, features: string[]) => ({
+      id,
+      app_id: shop.id,
+      user_id: 'alice',
+      action,
+      status: 'active',
+      reason: 'test',
+      decision_seq: null,
+      features: JSON.stringify(features),
+      starts_at: s.clock.now() - 1,
+      ends_at: s.clock.now() + 60_000,
+      lifted_at: null,
+      created_by: 'test',
+      created_at: s.clock.now(),
+    });
     await s.rt.db.kysely
       .insertInto('enforcements')
-      .values({
-        id: 'enf-1',
-        app_id: shop.id,
-        user_id: 'alice',
-        action: 'temp_suspend',
-        status: 'active',
-        reason: 'test',
-        decision_seq: null,
-        features: JSON.stringify(['withdraw', 'chat']),
-        starts_at: s.clock.now() - 1,
-        ends_at: s.clock.now() + 60_000,
-        lifted_at: null,
-        created_by: 'test',
-        created_at: s.clock.now(),
-      })
+      .values([row('enf-1', 'temp_suspend', []), row('enf-2', 'soft_restrict', ['withdraw', 'chat'])])
       .execute();
-    const blocked = await s.call('GET', '/v1/users/alice/status', { key: shop.apiKey });
-    expect(blocked.json()).toMatchObject({ blocked: true, restrictedFeatures: ['chat', 'withdraw'] });
+    const suspended = await s.call('GET', '/v1/users/alice/status', { key: shop.apiKey });
+    expect(suspended.json()).toMatchObject({
+      status: 'suspended',
+      blocked: false,
+      suspended: true,
+      suspendedUntil: s.clock.now() + 60_000,
+      restrictedFeatures: ['chat', 'withdraw'],
+    });
     s.clock.advance(120_000); // expired
     expect((await s.call('GET', '/v1/users/alice/status', { key: shop.apiKey })).json()).toMatchObject({
+      status: 'active',
       blocked: false,
+      suspended: false,
+      suspendedUntil: null,
+      restrictedFeatures: [],
+      enforcements: [],
     });
     expect((await s.call('GET', '/v1/users/nobody/status', { key: shop.apiKey })).statusCode).toBe(404);
   });
