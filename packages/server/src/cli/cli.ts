@@ -7,6 +7,9 @@ import { verifyAuditChain } from '../modules/audit/audit.store.js';
 import type { ApiKeyRecord } from '../modules/auth/api-key.store.js';
 import { createKeyService } from '../modules/auth/key.service.js';
 import { serveUntilSignal } from '../server.js';
+import { REPLAY_HELP, runReplayCommand } from './replay.js';
+import { runScoreCommand, SCORE_HELP } from './score.js';
+import { runSimulateCommand, SIMULATE_HELP } from './simulate.js';
 import { openDatabase, type Db } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrations.js';
 import { KEY_ROLES, type KeyRole } from '../storage/schema.js';
@@ -43,6 +46,9 @@ Commands:
   keys list             list API keys (never the keys themselves)
   keys revoke <id>      revoke an API key
   audit verify          check the audit log's hash chain
+  score <file>          score a CSV/NDJSON file offline (no server needed)
+  replay                rebuild feature state from the event log
+  simulate              send simulated traffic to a running server
 
 Options for every command:
   --config <file>       JSON file with configuration variables (environment wins)
@@ -79,6 +85,9 @@ revoke   revokes a key at once`,
   audit: `Usage: vigil audit verify [--json]
 
 Walks the audit log and recomputes every row's hash; exit code 1 when the chain is broken.`,
+  score: SCORE_HELP,
+  replay: REPLAY_HELP,
+  simulate: SIMULATE_HELP,
 } as const;
 
 type Command = keyof typeof HELP;
@@ -278,6 +287,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         );
       return result.ok ? 0 : 1;
     }
+    case 'score':
+      return runScoreCommand(rest, io);
+    case 'replay':
+      return runReplayCommand(rest, io);
+    case 'simulate':
+      return runSimulateCommand(rest, io);
   }
 }
 

@@ -1,0 +1,225 @@
+import { createWriteStream, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { isEventType, OUTCOMES, type EventType } from '@vigil/engine';
+import {
+  resultFormatOf,
+  scoreFile,
+  streamSink,
+  type ResultSink,
+  type ScoreFileResult,
+  type ScoreProgress,
+} from '../modules/batch/score-file.js';
+import { csvCell } from '../modules/batch/csv-scanner.js';
+import { RESULT_FORMATS, type ResultFormat } from '../modules/batch/row-scorer.js';
+import type { CliIo } from './cli.js';
+
+/** Help of `vigil score`. */
+export const SCORE_HELP = `Usage: vigil score <file.csv|file.ndjson> [options]
+
+Scores a file of events offline with the engine (no server needed) and writes one result row per
+input row, in input order: line, id, user, type, risk, score, level, outcome, flag, the top
+signals, and the error of a rejected row (plus label when the input has one).
+
+Input: CSV with a header, or NDJSON (one event object per line; .ndjson/.jsonl). CSV columns are
+event fields: id, type, at (ISO 8601 or epoch ms/s), user, tier, amount, currency, ip, device,
+user_agent, lat, lon, country, wallet, counterparty, merchant, terminal, email, referrer,
+content_hash, session, attrs.<key> (or one JSON 'attrs' column), and label/is_fraud for ground
+truth. Aliases: user_id, transaction_id, timestamp, ip_address, device_id, merchant_id, ...
+Rows without an id get line-<n>. Bad rows are reported by line and do not stop the others.
+
+Options:
+  --out <file>        results file (default: standard output)
+  --format <f>        ${RESULT_FORMATS.join(' | ')} (default: by --out's extension, else csv)
+  --workers <n>       worker threads (default ${availableParallelism()}, the CPUs available)
+  --config <file>     the app's engine configuration (JSON, as PUT /v1/config takes)
+  --app <id>          app of events without one (default batch)
+  --type <type>       event type of rows without one (default: such rows are rejected)
+  --errors <file>     write every rejected row (line,message) to a CSV file
+  --json              print the summary as JSON
+  --no-progress       no progress bar (it shows only when standard error is a terminal)
+  -h, --help          this help
+
+Sharding: rows are split over the workers by user, and each worker has its own feature store, so
+per-user features are exact; features of other entities shared across users (a device, an IP, an
+e-mail domain, a counterparty) only see the events of the same worker's users. --workers 1 is exact.`;
+
+const MAX_ERRORS_SHOWN = 20;
+
+function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function progressLine(p: ScoreProgress, startedMs: number): string {
+  const frac = p.totalBytes > 0 ? Math.min(1, p.bytes / p.totalBytes) : 1;
+  const width = 24;
+  const filled = Math.round(frac * width);
+  const secs = (performance.now() - startedMs) / 1000;
+  const rate = secs > 0 ? p.rows / secs : 0;
+  const eta = frac > 0.01 ? Math.max(0, secs / frac - secs) : Number.NaN;
+  return `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(frac * 100)).padStart(3)}%  ${fmtInt(p.rows)} rows  ${fmtInt(rate)} rows/s  ETA ${Number.isNaN(eta) ? '?' : `${eta.toFixed(0)}s`}   `;
+}
+
+function summaryText(r: ScoreFileResult, out: string | undefined): string {
+  const t = r.totals;
+  const secs = r.ms / 1000;
+  const lines = [
+    `scored ${fmtInt(t.rows)} rows (${fmtInt(t.scored)} scored, ${fmtInt(t.errorCount)} rejected) in ${secs.toFixed(2)} s: ${fmtInt(t.rows / Math.max(secs, 1e-9))} rows/s with ${r.workers} worker${r.workers === 1 ? '' : 's'}`,
+  ];
+  if (t.scored > 0) {
+    lines.push(
+      `outcomes: ${OUTCOMES.map((o) => `${o} ${fmtInt(t.byOutcome[o])} (${((t.byOutcome[o] / t.scored) * 100).toFixed(1)}%)`).join(', ')}`,
+    );
+  }
+  for (const w of r.warnings) lines.push(`note: ${w}`);
+  if (t.errorCount > 0) {
+    const shown = t.errors.slice(0, MAX_ERRORS_SHOWN);
+    lines.push(
+      `rejected rows${t.errorCount > shown.length ? ` (first ${shown.length} of ${fmtInt(t.errorCount)})` : ''}:`,
+    );
+    for (const e of shown) lines.push(`  line ${e.line}: ${e.message}`);
+  }
+  if (out !== undefined) lines.push(`results: ${out}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `vigil score`: batch scoring of a CSV or NDJSON file. Returns the exit code (0 done, even with
+ * rejected rows; 1 when the file or configuration cannot be used; 2 on wrong arguments).
+ * @example const code = await runScoreCommand(['events.csv', '--out', 'scored.csv'], io);
+ */
+export async function runScoreCommand(args: readonly string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        out: { type: 'string' },
+        format: { type: 'string' },
+        workers: { type: 'string' },
+        config: { type: 'string' },
+        app: { type: 'string' },
+        type: { type: 'string' },
+        errors: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'no-progress': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    io.err(`vigil: ${err instanceof Error ? err.message : String(err)}\n\n${SCORE_HELP}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(`${SCORE_HELP}\n`);
+    return 0;
+  }
+  const usage = (message: string): number => {
+    io.err(`vigil: ${message}\n\n${SCORE_HELP}\n`);
+    return 2;
+  };
+  if (positionals.length !== 1) return usage('score needs exactly one input file');
+  const input = positionals[0]!;
+  let format: ResultFormat = values.out !== undefined ? resultFormatOf(values.out) : 'csv';
+  if (values.format !== undefined) {
+    const f = RESULT_FORMATS.find((x) => x === values.format);
+    if (f === undefined) return usage(`--format must be one of ${RESULT_FORMATS.join(', ')}`);
+    format = f;
+  }
+  let workers: number | undefined;
+  if (values.workers !== undefined) {
+    if (!/^\d+$/.test(values.workers) || Number(values.workers) < 1 || Number(values.workers) > 64)
+      return usage('--workers must be a whole number from 1 to 64');
+    workers = Number(values.workers);
+  }
+  let defaultType: EventType | undefined;
+  if (values.type !== undefined) {
+    if (!isEventType(values.type)) return usage(`--type '${values.type}' is not an event type`);
+    defaultType = values.type;
+  }
+  let engineConfig: unknown;
+  if (values.config !== undefined) {
+    try {
+      engineConfig = JSON.parse(readFileSync(values.config, 'utf8'));
+    } catch (err) {
+      io.err(`vigil: cannot read ${values.config}: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
+  }
+
+  const toStdout = values.out === undefined;
+  const outStream = toStdout ? undefined : createWriteStream(values.out!);
+  const out: ResultSink = outStream === undefined ? (chunk) => io.out(chunk) : streamSink(outStream);
+  const report = toStdout ? io.err : io.out;
+  const showProgress =
+    !values['no-progress'] && process.stderr.isTTY === true && io.env['VIGIL_PROGRESS'] !== '0';
+  const started = performance.now();
+  let lastDraw = 0;
+  let result: ScoreFileResult;
+  try {
+    result = await scoreFile({
+      input,
+      out,
+      format,
+      ...(workers !== undefined ? { workers } : {}),
+      ...(engineConfig !== undefined ? { engineConfig } : {}),
+      ...(values.app !== undefined ? { app: values.app } : {}),
+      ...(defaultType !== undefined ? { defaultType } : {}),
+      ...(values.errors !== undefined ? { maxErrors: Number.MAX_SAFE_INTEGER } : {}),
+      ...(showProgress
+        ? {
+            onProgress: (p: ScoreProgress) => {
+              const now = performance.now();
+              if (now - lastDraw < 100) return;
+              lastDraw = now;
+              io.err(progressLine(p, started));
+            },
+          }
+        : {}),
+    });
+  } catch (err) {
+    if (showProgress) io.err('\n');
+    outStream?.destroy();
+    io.err(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  if (outStream !== undefined) {
+    outStream.end();
+    await once(outStream, 'finish');
+  }
+  if (showProgress)
+    io.err(`${progressLine({ rows: result.totals.rows, bytes: 1, totalBytes: 1 }, started)}\n`);
+  if (values.errors !== undefined) {
+    const lines = result.totals.errors.map((e) => `${e.line},${csvCell(e.message)}\n`);
+    const ws = createWriteStream(values.errors);
+    ws.write('line,message\n');
+    for (const l of lines) if (!ws.write(l)) await once(ws, 'drain');
+    ws.end();
+    await once(ws, 'finish');
+  }
+  if (values.json) {
+    const t = result.totals;
+    report(
+      `${JSON.stringify({
+        input,
+        out: values.out ?? null,
+        format,
+        workers: result.workers,
+        rows: t.rows,
+        scored: t.scored,
+        rejected: t.errorCount,
+        ms: Math.round(result.ms),
+        rowsPerSec: Math.round(t.rows / Math.max(result.ms / 1000, 1e-9)),
+        byOutcome: t.byOutcome,
+        byLevel: t.byLevel,
+        errors: t.errors.slice(0, 100),
+        warnings: result.warnings,
+      })}\n`,
+    );
+  } else report(summaryText(result, values.out));
+  return 0;
+}

@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createCsvScanner, csvCell } from './csv-scanner.js';
+
+interface Rec {
+  line: number;
+  fields: string[];
+  problem: string | undefined;
+}
+
+function scanAll(text: string, chunk = Number.POSITIVE_INFINITY): Rec[] {
+  const s = createCsvScanner();
+  const out: Rec[] = [];
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += chunk === Number.POSITIVE_INFINITY ? text.length || 1 : chunk)
+    pieces.push(text.slice(i, i + chunk));
+  if (pieces.length === 0) pieces.push('');
+  pieces.forEach((p, i) => {
+    s.push(p, i === pieces.length - 1);
+    while (s.next()) out.push({ line: s.line, fields: s.fields(), problem: s.problem() });
+  });
+  return out;
+}
+
+describe('createCsvScanner', () => {
+  it('splits plain and quoted fields with their start lines', () => {
+    const recs = scanAll(
+      'id,ua,n\n1,"Mozilla (KHTML, like Gecko)",3\r\n2,"say ""hi""",\n\n3,"two\nlines",x\n4,a"b,c',
+    );
+    expect(recs).toEqual([
+      { line: 1, fields: ['id', 'ua', 'n'], problem: undefined },
+      { line: 2, fields: ['1', 'Mozilla (KHTML, like Gecko)', '3'], problem: undefined },
+      { line: 3, fields: ['2', 'say "hi"', ''], problem: undefined },
+      { line: 5, fields: ['3', 'two\nlines', 'x'], problem: undefined },
+      // a quote inside an unquoted field is a plain character
+      { line: 7, fields: ['4', 'a"b', 'c'], problem: undefined },
+    ]);
+  });
+
+  it('reports an unterminated quote and text after a closing quote', () => {
+    const recs = scanAll('a,b\n"x"y,1\n2,"open\n');
+    expect(recs[1]).toEqual({
+      line: 2,
+      fields: ['x', '1'],
+      problem: 'unexpected text after a closing quote in field 1',
+    });
+    expect(recs[2]!.line).toBe(3);
+    expect(recs[2]!.problem).toBe('unterminated quoted field');
+  });
+
+  it('reads one field without splitting the record', () => {
+    const s = createCsvScanner();
+    s.push('"a,1",b,"c""d",e\nx,y\n', true);
+    expect(s.next()).toBe(true);
+    expect(s.field(0)).toBe('a,1');
+    expect(s.field(2)).toBe('c"d');
+    expect(s.field(3)).toBe('e');
+    expect(s.field(4)).toBeUndefined();
+    expect(s.next()).toBe(true);
+    expect(s.field(1)).toBe('y');
+    expect(s.field(2)).toBeUndefined();
+    expect(s.next()).toBe(false);
+  });
+
+  it('a trailing comma is an empty last field; a last line without newline counts', () => {
+    expect(scanAll('a,b,\nc,d,').map((r) => r.fields)).toEqual([
+      ['a', 'b', ''],
+      ['c', 'd', ''],
+    ]);
+  });
+
+  it('gives the same records whatever the chunk boundaries (property)', () => {
+    const cell = fc.oneof(
+      fc.string({ maxLength: 6 }).filter((s) => !/[",\r\n]/.test(s)),
+      fc.string({ maxLength: 6 }).map((s) => csvCell(s)),
+    );
+    const row = fc.array(cell, { minLength: 1, maxLength: 5 }).map((cells) => cells.join(','));
+    fc.assert(
+      fc.property(
+        fc.array(row, { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 1, max: 9 }),
+        (rows, chunk) => {
+          const text = rows.join('\n');
+          expect(scanAll(text, chunk)).toEqual(scanAll(text));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('round-trips cells written with csvCell (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.string({ maxLength: 8 }), { minLength: 2, maxLength: 4 }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        (rows) => {
+          const text = rows.map((r) => r.map(csvCell).join(',')).join('\n');
+          const recs = scanAll(text, 7).map((r) => r.fields);
+          // rows whose cells are all empty are blank lines (skipped) only when a single empty cell
+          expect(recs).toEqual(rows);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,301 @@
+import { once } from 'node:events';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
+import { Worker } from 'node:worker_threads';
+import { parseEngineConfig, type EventType } from '@vigil/engine';
+import { mapColumns, type ColumnMapping } from './batch-columns.js';
+import { createCsvScanner, csvCell } from './csv-scanner.js';
+import {
+  emptyTotals,
+  mergeTotals,
+  resultColumns,
+  type InputFormat,
+  type ResultFormat,
+  type ScoreTotals,
+} from './row-scorer.js';
+import type { ShardMessage, ShardTask } from './score-shard.js';
+import type { ShardWorkerData } from './score-worker.js';
+
+/** A problem with the input as a whole (unreadable file, bad header, bad configuration). */
+export class BatchInputError extends Error {
+  readonly problems: readonly string[];
+  constructor(message: string, problems: readonly string[] = []) {
+    super(problems.length === 0 ? message : `${message}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'BatchInputError';
+    this.problems = problems;
+  }
+}
+
+/** Receives result text; returns a promise to apply back-pressure. */
+export type ResultSink = (chunk: string) => void | Promise<void>;
+
+/**
+ * A sink writing to a Node stream, waiting for 'drain' when its buffer is full.
+ * @example const out = streamSink(createWriteStream('scored.csv'));
+ */
+export function streamSink(stream: NodeJS.WritableStream): ResultSink {
+  return (chunk) => (stream.write(chunk) ? undefined : once(stream, 'drain').then(() => undefined));
+}
+
+/** Progress of a file scoring run. */
+export interface ScoreProgress {
+  /** Result rows written. */
+  readonly rows: number;
+  /** Bytes of input read by the slowest shard. */
+  readonly bytes: number;
+  readonly totalBytes: number;
+}
+
+/** Options of {@link scoreFile}. */
+export interface ScoreFileOptions {
+  readonly input: string;
+  /** Default: by extension (.ndjson/.jsonl → ndjson, else csv). */
+  readonly inputFormat?: InputFormat;
+  /** Where results go, chunk by chunk (a returned promise holds the run until it resolves). */
+  readonly out: ResultSink;
+  readonly format: ResultFormat;
+  /** Worker threads (shards). Default: the machine's available parallelism. */
+  readonly workers?: number;
+  /** The app configuration JSON (`parseEngineConfig` input). Default: the defaults. */
+  readonly engineConfig?: unknown;
+  /** `app` of events without one. Default 'batch'. */
+  readonly app?: string;
+  /** Event type of rows without one. */
+  readonly defaultType?: EventType;
+  /** Event time of rows without one. Default: the start of the run. */
+  readonly defaultAt?: number;
+  /** Rejected rows kept with their message (all are counted). Default 1000. */
+  readonly maxErrors?: number;
+  /** Called after each batch of rows is written. */
+  readonly onProgress?: (p: ScoreProgress) => void;
+}
+
+/** What {@link scoreFile} did. */
+export interface ScoreFileResult {
+  readonly totals: ScoreTotals;
+  /** Notes about the header (ignored columns). */
+  readonly warnings: readonly string[];
+  readonly workers: number;
+  readonly inputFormat: InputFormat;
+  readonly ms: number;
+}
+
+const BATCH_ROWS = 2048;
+const MAX_IN_FLIGHT = 8;
+const HEADER_PEEK_BYTES = 1 << 20;
+const LABEL_KEY_RE = /"(?:label|is_fraud|malicious)"\s*:/;
+
+/**
+ * Input format of a file by its extension.
+ * @example inputFormatOf('events.ndjson'); // 'ndjson'
+ */
+export function inputFormatOf(file: string): InputFormat {
+  return /\.(?:ndjson|jsonl)$/i.test(file) ? 'ndjson' : 'csv';
+}
+
+/**
+ * Result format of an output file by its extension (csv when unknown).
+ * @example resultFormatOf('out.json'); // 'json'
+ */
+export function resultFormatOf(file: string): ResultFormat {
+  if (/\.(?:ndjson|jsonl)$/i.test(file)) return 'ndjson';
+  return /\.json$/i.test(file) ? 'json' : 'csv';
+}
+
+/** Reads the start of a file: the CSV header (mapped) or whether NDJSON lines carry labels. */
+function peek(file: string, format: InputFormat): { mapping?: ColumnMapping; withLabel: boolean } {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new BatchInputError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    const buf = Buffer.allocUnsafe(HEADER_PEEK_BYTES);
+    const got = readSync(fd, buf, 0, HEADER_PEEK_BYTES, 0);
+    let text = new StringDecoder('utf8').write(buf.subarray(0, got));
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (format === 'ndjson') {
+      const first = text.split('\n').find((l) => l.trim() !== '') ?? '';
+      return { withLabel: LABEL_KEY_RE.test(first) };
+    }
+    const s = createCsvScanner();
+    s.push(text, got < HEADER_PEEK_BYTES);
+    if (!s.next()) throw new BatchInputError(`${file} has no header line`);
+    const problem = s.problem();
+    if (problem !== undefined) throw new BatchInputError(`${file}: bad header`, [problem]);
+    const mapping = mapColumns(s.fields());
+    if (mapping.errors.length > 0) throw new BatchInputError(`${file}: bad header`, mapping.errors);
+    if (mapping.columns.every((c) => c.field === 'label')) {
+      throw new BatchInputError(`${file}: no column maps to an event field`, [
+        `columns: ${mapping.names.join(', ')}`,
+        'expected id, type, at, user, amount, ip, device, ... and attrs.<key> columns',
+      ]);
+    }
+    return { mapping, withLabel: mapping.labelIndex >= 0 };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The bootstrap of a worker: the entry is TypeScript when this module is (run through tsx). */
+function startWorker(data: ShardWorkerData): Worker {
+  const entry = new URL(
+    import.meta.url.endsWith('.ts') ? './score-worker.ts' : './score-worker.js',
+    import.meta.url,
+  );
+  if (!import.meta.url.endsWith('.ts')) return new Worker(entry, { workerData: data });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(code, { eval: true, workerData: data });
+}
+
+interface Pending {
+  readonly ords: Int32Array;
+  readonly lens: Int32Array;
+  readonly text: string;
+  i: number;
+  off: number;
+}
+
+/**
+ * Scores a CSV or NDJSON file offline with the engine and writes one result per input row, in
+ * input order. Rows are sharded by user over worker threads: each shard has its own engine and
+ * feature store and sees all events of its users in file order, so per-user features are exact.
+ * Features keyed by something other than the user (a device, an IP, an e-mail domain, a
+ * counterparty shared by users of different shards) only count the events of the shard's users:
+ * with N workers a device shared by several users sees about 1/N of them. `workers: 1` is exact.
+ * Every shard reads the whole file (so all agree on record boundaries) and scores only its rows;
+ * the parent merges results back into input order.
+ * @example
+ * const r = await scoreFile({ input: 'events.csv', out: createWriteStream('scored.csv'), format: 'csv' });
+ * r.totals.scored;
+ */
+export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult> {
+  const started = performance.now();
+  const inputFormat = opts.inputFormat ?? inputFormatOf(opts.input);
+  if (opts.engineConfig !== undefined) {
+    const parsed = parseEngineConfig(opts.engineConfig);
+    if (!parsed.ok) {
+      throw new BatchInputError(
+        'invalid engine configuration',
+        parsed.problems.map((p) => `${p.path}: ${p.message}`),
+      );
+    }
+  }
+  const head = peek(opts.input, inputFormat);
+  const totalBytes = statSync(opts.input).size;
+  const shards = Math.max(1, Math.min(64, Math.floor(opts.workers ?? availableParallelism())));
+  const maxErrors = opts.maxErrors ?? 1000;
+  const { out, format } = opts;
+
+  const write = async (s: string): Promise<void> => {
+    await out(s);
+  };
+  if (format === 'csv') await write(`${resultColumns(head.withLabel).map(csvCell).join(',')}\n`);
+
+  const workers: Worker[] = [];
+  const queues: Pending[][] = [];
+  const bytes: number[] = [];
+  const done: boolean[] = [];
+  const totals = emptyTotals();
+  let next = 0;
+  let firstJson = true;
+
+  let fail: (err: unknown) => void = () => {};
+  let wakeMerge: () => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => {});
+
+  for (let shard = 0; shard < shards; shard++) {
+    const task: ShardTask = {
+      file: opts.input,
+      inputFormat,
+      format,
+      shard,
+      shards,
+      engineConfig: opts.engineConfig,
+      app: opts.app ?? 'batch',
+      defaultAt: opts.defaultAt ?? Date.now(),
+      defaultType: opts.defaultType,
+      maxErrors,
+      withLabel: head.withLabel,
+      batchRows: BATCH_ROWS,
+    };
+    const w = startWorker({ task, maxInFlight: MAX_IN_FLIGHT });
+    workers.push(w);
+    queues.push([]);
+    bytes.push(0);
+    done.push(false);
+    w.on('message', (m: ShardMessage) => {
+      if (m.kind === 'rows') {
+        queues[shard]!.push({ ords: m.ords, lens: m.lens, text: m.text, i: 0, off: 0 });
+        bytes[shard] = m.bytes;
+      } else {
+        mergeTotals(totals, m.totals, maxErrors);
+        done[shard] = true;
+        bytes[shard] = totalBytes;
+      }
+      wakeMerge();
+    });
+    w.on('error', (err) => fail(err));
+    w.on('exit', (code) => {
+      if (!done[shard])
+        fail(new Error(`scoring worker ${shard} stopped (exit code ${code}) before finishing`));
+    });
+  }
+
+  try {
+    const pieces: string[] = [];
+    let pending = 0;
+    for (;;) {
+      // take rows in ordinal order while the shard holding the next one has it
+      let progressed = true;
+      while (progressed) {
+        progressed = false;
+        for (let s = 0; s < shards; s++) {
+          const q = queues[s]!;
+          let b = q[0];
+          while (b !== undefined && b.ords[b.i] === next) {
+            const len = b.lens[b.i]!;
+            const row = b.text.slice(b.off, b.off + len);
+            if (format === 'json') {
+              pieces.push(firstJson ? '[\n' : ',\n', row);
+              firstJson = false;
+            } else pieces.push(row, '\n');
+            pending += len;
+            b.off += len;
+            b.i++;
+            next++;
+            progressed = true;
+            if (b.i === b.ords.length) {
+              q.shift();
+              workers[s]!.postMessage('ack');
+              b = q[0];
+            }
+          }
+        }
+      }
+      if (pending > 0) {
+        await write(pieces.join(''));
+        pieces.length = 0;
+        pending = 0;
+        opts.onProgress?.({ rows: next, bytes: Math.min(...bytes), totalBytes });
+      }
+      if (done.every(Boolean) && queues.every((q) => q.length === 0)) break;
+      await Promise.race([new Promise<void>((resolve) => (wakeMerge = resolve)), failed]);
+    }
+    if (next !== totals.rows) throw new Error(`merged ${next} rows but the shards scored ${totals.rows}`);
+    if (format === 'json') await write(firstJson ? '[]\n' : '\n]\n');
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return {
+    totals,
+    warnings: head.mapping?.warnings ?? [],
+    workers: shards,
+    inputFormat,
+    ms: performance.now() - started,
+  };
+}

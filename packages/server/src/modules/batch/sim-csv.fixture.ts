@@ -1,0 +1,97 @@
+import type { SimulatedEvent } from '@vigil/engine';
+import { csvCell } from './csv-scanner.js';
+
+/** CSV columns of simulated events (test and benchmark input). */
+export const SIM_CSV_COLUMNS = [
+  'id',
+  'type',
+  'at',
+  'user',
+  'tier',
+  'amount',
+  'currency',
+  'ip',
+  'device',
+  'user_agent',
+  'lat',
+  'lon',
+  'country',
+  'wallet',
+  'counterparty',
+  'merchant',
+  'email',
+  'referrer',
+  'content_hash',
+  'session',
+  'attrs.status:string',
+  'attrs.method',
+  'attrs.card:string',
+  'attrs.game:string',
+  'attrs.round',
+  'attrs.action',
+  'attrs.bet',
+  'attrs.payout',
+  'attrs.won',
+  'attrs.kind',
+  'attrs.mime',
+  'attrs.size',
+  'attrs.provider',
+  'attrs.screen',
+  'label',
+] as const;
+
+function cell(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return csvCell(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return csvCell(JSON.stringify(v));
+}
+
+/** One simulated event as a CSV row of {@link SIM_CSV_COLUMNS}. */
+export function simCsvRow({ event: e, label }: SimulatedEvent): string {
+  const a = e.attrs ?? {};
+  return [
+    e.id,
+    e.type,
+    e.at,
+    e.user,
+    e.tier,
+    e.amount,
+    e.currency,
+    e.ip,
+    e.device,
+    e.userAgent,
+    e.geo?.lat,
+    e.geo?.lon,
+    e.geo?.country,
+    e.wallet,
+    e.counterparty,
+    e.merchant,
+    e.email,
+    e.referrer,
+    e.contentHash,
+    e.session,
+    a['status'],
+    a['method'],
+    a['card'],
+    a['game'],
+    a['round'],
+    a['action'],
+    a['bet'],
+    a['payout'],
+    a['won'],
+    a['kind'],
+    a['mime'],
+    a['size'],
+    a['provider'],
+    a['screen'],
+    label.malicious ? 1 : 0,
+  ]
+    .map(cell)
+    .join(',');
+}
+
+/** A CSV document of simulated events with a header. */
+export function simCsv(events: readonly SimulatedEvent[]): string {
+  return `${SIM_CSV_COLUMNS.join(',')}\n${events.map(simCsvRow).join('\n')}\n`;
+}
