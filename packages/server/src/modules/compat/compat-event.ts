@@ -131,6 +131,9 @@ const TYPE_ALIASES: Readonly<Record<string, EventType>> = {
   chargeback_alert: 'chargeback_signal',
 };
 
+/** Longest attribute name an event takes. */
+const MAX_ATTR_NAME = 64;
+
 const CUSTOM_NAME_RE = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
 /**
@@ -230,7 +233,13 @@ export function createEventDraft(): EventDraft {
           continue;
         }
         const attr = ATTR_ALIASES[key] ?? key;
-        if (isScalar(value)) draft.attr(attr, value, path);
+        if (!isScalar(value)) continue;
+        if (attr.length > MAX_ATTR_NAME) {
+          throw new DomainError('validation_failed', 'invalid event', {
+            details: [{ path, message: `field names are at most ${MAX_ATTR_NAME} characters` }],
+          });
+        }
+        draft.attr(attr, value, path);
       }
     },
     sourcePath(eventPath) {
@@ -254,7 +263,7 @@ const IDEMPOTENCY_RE = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
  * @example eventIdFor(req, 'bse', { explicit: body.event_id, body, timed: body.metadata?.timestamp !== undefined, now });
  */
 export function eventIdFor(
-  req: FastifyRequest,
+  req: Pick<FastifyRequest, 'headers'>,
   prefix: string,
   o: { readonly explicit?: unknown; readonly body: unknown; readonly timed: boolean; readonly now: number },
 ): string {

@@ -28,6 +28,12 @@ export function modelVersion(configVersion: number): string {
   return `vigil-${ENGINE_VERSION}+config.${configVersion}`;
 }
 
+const Address = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^\\S+$',
+  description: 'Wallet address',
+});
 const TxId = Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Integer({ minimum: 0 })]);
 const Timestamp = Type.Union([Type.String({ maxLength: 40 }), Type.Number()], {
   description: 'ISO 8601, epoch seconds or epoch milliseconds (default: now)',
@@ -59,7 +65,11 @@ const AnalyzeResultSchema = Type.Object({
   pattern_score: Type.Number(),
   graph_score: Type.Number(),
   timing_score: Type.Number(),
-  risk_level: Type.Enum(RISK_LEVELS),
+  risk_level: Type.Enum(RISK_LEVELS, {
+    description:
+      "The more severe of the ensemble's level and the engine decision's (rules, lists, configured combination)",
+  }),
+  decision_score: Type.Integer({ description: "The engine decision's score 0..100" }),
   approved: Type.Boolean(),
   flagged: Type.Boolean(),
   blocked: Type.Boolean(),
@@ -196,8 +206,8 @@ export function transactionRoutes(deps: {
             "Stablecoin oracle: analyse a transfer with the five analyzers and the spec's weighted ensemble",
           body: Type.Object({
             transaction_id: TxId,
-            sender: Type.String({ minLength: 1, maxLength: 128 }),
-            recipient: Type.String({ minLength: 1, maxLength: 128 }),
+            sender: Address,
+            recipient: Address,
             amount: Type.Number({ minimum: 0, maximum: 1e15 }),
             timestamp: Type.Optional(Timestamp),
             currency: Type.Optional(Type.String({ minLength: 1, maxLength: 12 })),
@@ -237,6 +247,7 @@ export function transactionRoutes(deps: {
           graph_score: a.graph ?? 0,
           timing_score: a.timing ?? 0,
           risk_level: level,
+          decision_score: decision.score,
           approved: verdict.approved && decision.outcome !== 'block',
           flagged: verdict.flagged,
           blocked: verdict.blocked || decision.outcome === 'block',
