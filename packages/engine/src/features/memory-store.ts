@@ -17,6 +17,7 @@ import {
   type FeatureKind,
   type FeatureSpec,
   type LastField,
+  type LastValue,
   type NumericField,
 } from './feature-spec.js';
 import { createFeatureSnapshot } from './feature-snapshot.js';
@@ -215,7 +216,8 @@ class AppState {
 }
 
 interface ViaRef {
-  readonly kind: EntityKind;
+  /** Entity kind index of the via field. */
+  readonly kind: number;
   readonly group: number;
 }
 
@@ -232,8 +234,8 @@ interface Op {
   readonly size: number;
   /** Matching event types by type index (undefined: every type). */
   readonly mask: Uint8Array | undefined;
-  readonly field: LastField | undefined;
-  readonly num: NumericField | undefined;
+  /** Index into the plan's per-event field values (last: `lastFields`, sum/stats: `numFields`). */
+  readonly field: number;
   /** Entity kind index of `of` (distinct, neighbors), -1 otherwise. */
   readonly of: number;
   readonly via: readonly ViaRef[];
@@ -245,7 +247,8 @@ interface Op {
 }
 
 interface Group {
-  readonly kind: EntityKind;
+  /** Entity kind index. */
+  readonly kind: number;
   readonly ns: number;
   /** False for readAs groups: they only read and never create state. */
   readonly write: boolean;
@@ -257,9 +260,17 @@ interface CompiledPlan {
   readonly values: unknown[];
   readonly snapshot: FeatureSnapshot;
   readonly types: ReadonlyMap<string, number>;
-  readonly ofKinds: readonly number[];
-  readonly ofIds: (string | undefined)[];
-  readonly ofHashes: Int32Array;
+  /** Entity kinds whose ids the plan reads (groups, `of`, `via`), read once per event into `ids`. */
+  readonly idKinds: readonly number[];
+  readonly ids: (string | undefined)[];
+  /** Entity kinds whose id hashes distinct specs need, computed once per event into `hashes`. */
+  readonly hashKinds: readonly number[];
+  readonly hashes: Int32Array;
+  /** Fields read by the plan's last / sum and stats specs, and their values for the current event. */
+  readonly lastFields: readonly LastField[];
+  readonly lastValues: (LastValue | undefined)[];
+  readonly numFields: readonly NumericField[];
+  readonly numValues: (number | undefined)[];
 }
 
 const EMPTY_STRINGS: readonly string[] = Object.freeze([]);
@@ -289,6 +300,14 @@ function emptyValue(spec: FeatureSpec): unknown {
   }
 }
 
+/** Index of a value in a list, appending it when absent. */
+function indexIn<T>(list: T[], v: T): number {
+  const i = list.indexOf(v);
+  if (i >= 0) return i;
+  list.push(v);
+  return list.length - 1;
+}
+
 /** UTC hour of day 0..23 of an epoch-ms time. */
 function hourOf(at: number): number {
   return Math.floor((at - Math.floor(at / DAY) * DAY) / HOUR);
@@ -314,14 +333,18 @@ const FORMAT_VERSION = 1;
  * Semantics (per spec kind, see `feature-spec.ts`): count, sum and distinct include the current
  * event when its type matches; stats, last, first, hist and neighbors return the state before it;
  * cluster returns the size after linking. Windows are bucketed (`windowed-counter.ts`): an expired
- * event is never counted, a value may miss at most the oldest, partly expired bucket, and an event
- * too old for the ring is answered as if alone in its window (1, its amount, 1). `readAs` specs
+ * event is never counted, a value may miss at most the oldest, partly expired bucket, a late event
+ * sees only the held buckets of its own window, and an event too old for the ring is answered as
+ * if alone in its window (1, its amount, 1) without being stored. `readAs` specs
  * read the state, as it was before the current event, of the entity named by the `readAs` field;
  * they never update or create anything. An absent entity gives the kind's empty value (0,
  * undefined, [], zeros, `{ n: 0, mean: 0, std: 0 }`, `{ size: 0 }`; a present user never
  * clustered has size 1). An event whose `at` is not a finite number gets empty values and
  * changes nothing. Distinct counts are exact up to `distinctExactLimit` values per entity and
  * window (32-bit hashes: a collision, ≈ n²/2³³, undercounts by one), then HyperLogLog.
+ * `expire(before)` drops the entities whose newest event time is before `before` (reads through
+ * `readAs` do not refresh an entity) and cluster nodes idle as long; memberships made through a
+ * dropped node stay. A shared value merges at most `maxClusterLinks` users into a cluster.
  *
  * The values returned by `evaluate` live in a snapshot object reused per plan: it (and the hist
  * arrays it returns) is valid until the next `evaluate` call on this store. Neighbor lists are
@@ -379,7 +402,12 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       if (s.readAs === undefined)
         for (const t of s.types ?? []) if (!types.has(t)) types.set(t, types.size + 1);
     const groups = new Map<string, Group>();
-    const ofKinds = new Set<number>();
+    const idKinds = new Set<number>();
+    const hashKinds = new Set<number>();
+    // Each event field is read once per event (event objects come in many shapes, so every
+    // property read is a slow polymorphic lookup).
+    const lastFields: LastField[] = [];
+    const numFields: NumericField[] = [];
     plan.specs.forEach((spec, i) => {
       const slot = plan.slots.get(spec.key) ?? i;
       const write = spec.readAs === undefined;
@@ -392,11 +420,14 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
         mask = new Uint8Array(types.size + 1);
         for (const t of spec.types) mask[types.get(t)!] = 1;
       }
+      idKinds.add(kindIndex(kind));
       let of = -1;
       if (spec.kind === 'distinct' || spec.kind === 'neighbors') {
         of = kindIndex(spec.of);
-        ofKinds.add(of);
+        idKinds.add(of);
+        if (spec.kind === 'distinct') hashKinds.add(of);
       }
+      if (spec.kind === 'cluster') for (const k of spec.via) idKinds.add(kindIndex(k));
       const op: Op = {
         slot,
         kind: def.kind,
@@ -408,12 +439,16 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
         halfLife: def.halfLife,
         size: def.size,
         mask,
-        field: spec.kind === 'last' ? spec.field : undefined,
-        num: spec.kind === 'sum' || spec.kind === 'stats' ? spec.field : undefined,
+        field:
+          spec.kind === 'last'
+            ? indexIn(lastFields, spec.field)
+            : spec.kind === 'sum' || spec.kind === 'stats'
+              ? indexIn(numFields, spec.field)
+              : -1,
         of,
         via:
           spec.kind === 'cluster'
-            ? spec.via.map((k) => ({ kind: k, group: 1 + def.viaNs.indexOf(nsIndex(k)) }))
+            ? spec.via.map((k) => ({ kind: kindIndex(k), group: 1 + def.viaNs.indexOf(nsIndex(k)) }))
             : [],
         hour: spec.kind === 'hist' && spec.of === 'hour',
         nums: [],
@@ -422,7 +457,7 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       const gk = `${write ? 'w' : 'r'}:${kind}`;
       let g = groups.get(gk);
       if (g === undefined) {
-        g = { kind, ns: nsIndex(kind), write, ops: [] };
+        g = { kind: kindIndex(kind), ns: nsIndex(kind), write, ops: [] };
         groups.set(gk, g);
       }
       g.ops.push(op);
@@ -435,9 +470,14 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       values,
       snapshot: createFeatureSnapshot(plan, values),
       types,
-      ofKinds: [...ofKinds],
-      ofIds: new Array<string | undefined>(ENTITY_KINDS.length).fill(undefined),
-      ofHashes: new Int32Array(ENTITY_KINDS.length),
+      idKinds: [...idKinds],
+      ids: new Array<string | undefined>(ENTITY_KINDS.length).fill(undefined),
+      hashKinds: [...hashKinds],
+      hashes: new Int32Array(ENTITY_KINDS.length),
+      lastFields,
+      lastValues: lastFields.map(() => undefined),
+      numFields,
+      numValues: numFields.map(() => undefined),
     };
     compiled.set(plan, cp);
     return cp;
@@ -462,10 +502,10 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
   }
 
   function clusterWrite(
+    cp: CompiledPlan,
     op: Op,
     app: AppState,
     id: string,
-    e: VigilEvent,
     at: number,
     match: boolean,
   ): unknown {
@@ -481,7 +521,7 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
     }
     const m = g.node(MEMBER_GROUP, id, at);
     for (const v of op.via) {
-      const vid = entityId(e, v.kind);
+      const vid = cp.ids[v.kind];
       if (vid !== undefined) g.link(m, g.node(v.group, vid, at));
     }
     return { size: g.membersOf(m) };
@@ -497,7 +537,6 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
     i: number,
     row: number,
     id: string,
-    e: VigilEvent,
     at: number,
     tid: number,
   ): void {
@@ -512,7 +551,7 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       }
       case 'sum': {
         const k = Math.floor(at / op.width);
-        const x = match ? numericFieldValue(e, op.num!) : undefined;
+        const x = match ? cp.numValues[op.field] : undefined;
         const alone = x !== undefined && Number.isFinite(x) && !sumAdd(c, i, op.buckets, k, x) ? x : 0;
         values[op.slot] = alone + sumSum(c, i, op.buckets, k);
         return;
@@ -520,9 +559,9 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       case 'distinct': {
         const k = Math.floor(at / op.width);
         let alone = 0;
-        if (match && cp.ofIds[op.of] !== undefined) {
+        if (match && cp.ids[op.of] !== undefined) {
           const big = t.distinctOf(op.local);
-          const h = cp.ofHashes[op.of]!;
+          const h = cp.hashes[op.of]!;
           if (!distinctAdd(c, i, big, row, op.buckets, o.distinctExactLimit, o.hllPrecision, h, k)) alone = 1;
         }
         values[op.slot] = alone + distinctCount(c, i, t.distinctBig[op.local], row, op.buckets, k);
@@ -531,14 +570,14 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       case 'stats': {
         values[op.slot] = statsValue(c.f64, i, op.halfLife);
         if (!match) return;
-        const x = numericFieldValue(e, op.num!);
+        const x = cp.numValues[op.field];
         if (x !== undefined && Number.isFinite(x)) statsAdd(c.f64, i, op.halfLife, x, at);
         return;
       }
       case 'last': {
         values[op.slot] = lastGet(c.f64, i, t.lastValues[op.local], row);
         if (!match) return;
-        const v = lastFieldValue(e, op.field!);
+        const v = cp.lastValues[op.field];
         if (v !== undefined) lastSet(c.f64, i, t.lastOf(op.local), row, v, at);
         return;
       }
@@ -552,12 +591,12 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
         return;
       case 'neighbors': {
         values[op.slot] = t.neighborLists[op.local]?.[row] ?? op.empty;
-        const v = cp.ofIds[op.of];
+        const v = cp.ids[op.of];
         if (match && v !== undefined) neighborsAdd(c.f64, i, op.size, t.neighborsOf(op.local), row, v, at);
         return;
       }
       case 'cluster':
-        values[op.slot] = clusterWrite(op, app, id, e, at, match);
+        values[op.slot] = clusterWrite(cp, op, app, id, at, match);
         return;
       default:
         assertNever(op.kind);
@@ -638,14 +677,17 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       return cp.snapshot;
     }
     const tid = cp.types.size === 0 ? 0 : (cp.types.get(e.type) ?? 0);
-    for (const ki of cp.ofKinds) {
-      const v = entityId(e, ENTITY_KINDS[ki]!);
-      cp.ofIds[ki] = v;
-      cp.ofHashes[ki] = v === undefined ? 0 : hashString32(v);
+    for (let f = 0; f < cp.lastFields.length; f++) cp.lastValues[f] = lastFieldValue(e, cp.lastFields[f]!);
+    for (let f = 0; f < cp.numFields.length; f++) cp.numValues[f] = numericFieldValue(e, cp.numFields[f]!);
+    const ids = cp.ids;
+    for (const k of cp.idKinds) ids[k] = entityId(e, ENTITY_KINDS[k]!);
+    for (const k of cp.hashKinds) {
+      const v = ids[k];
+      cp.hashes[k] = v === undefined ? 0 : hashString32(v);
     }
     let app = appFor(e.app);
     for (const g of cp.groups) {
-      const id = entityId(e, g.kind);
+      const id = ids[g.kind];
       if (id === undefined) {
         for (const op of g.ops) values[op.slot] = op.empty;
         continue;
@@ -661,7 +703,7 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
         const row = t.touch(id, at);
         const c = t.chunks[row >>> CHUNK_SHIFT]!;
         const base = (row & CHUNK_MASK) * t.words;
-        for (const op of g.ops) runWrite(cp, op, app, t, c, base + op.off, row, id, e, at, tid);
+        for (const op of g.ops) runWrite(cp, op, app, t, c, base + op.off, row, id, at, tid);
       } else {
         const t = app?.tables[g.ns];
         const row = t?.ids.get(id);
