@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from './database.js';
 
-/** Event payload fields looked up by value (wallet and device profiles); each gets an expression index. */
+/** Event payload fields looked up by value (wallet and device profiles); each gets an expression index. @example INDEXED_EVENT_FIELDS; // ['wallet', 'device'] */
 export const INDEXED_EVENT_FIELDS = ['wallet', 'device'] as const;
 export type IndexedEventField = (typeof INDEXED_EVENT_FIELDS)[number];
 

@@ -14,7 +14,7 @@ import {
 import type { PasskeyService } from './passkey.service.js';
 import { UPLOAD_ERROR_CODES } from './upload-check.js';
 
-/** Most characters of `head` (base64 of the first bytes: 6 KB is plenty for every signature). */
+/** Most characters of `head` (base64 of the first bytes: 6 KB is plenty for every signature). @example head.length <= MAX_HEAD_BASE64 */
 export const MAX_HEAD_BASE64 = 8192;
 const BASE64_RE = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
@@ -55,7 +55,7 @@ export const UploadResultSchema = Type.Object({
   errors: Type.Array(ErrorItem(UPLOAD_ERROR_CODES)),
 });
 
-/** The access answer in its wire shape. */
+/** The access answer in its wire shape. @example reply.send(accessBody(await access.validateAccess(appId, q, actor))) */
 export function accessBody(r: AccessResult) {
   return {
     user: r.user,
@@ -69,7 +69,7 @@ export function accessBody(r: AccessResult) {
   };
 }
 
-/** The upload answer in its wire shape. */
+/** The upload answer in its wire shape. @example reply.send(uploadBody(await access.validateUpload(appId, q, actor))) */
 export function uploadBody(u: UploadValidation) {
   return {
     valid: u.valid,

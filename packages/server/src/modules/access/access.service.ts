@@ -7,7 +7,7 @@ import type { ConfigService } from '../config/config.service.js';
 import type { UserStore } from '../users/user.store.js';
 import { checkUpload, type UploadCheck } from './upload-check.js';
 
-/** Why access is refused. */
+/** Why access is refused. @example ACCESS_ERROR_CODES.includes('user_blocked'); // true */
 export const ACCESS_ERROR_CODES = [
   'user_not_found',
   'user_blocked',

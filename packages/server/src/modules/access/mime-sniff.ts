@@ -4,7 +4,7 @@
  * order to refuse them (archives, documents, executables, scripts disguised as images).
  */
 
-/** Every type {@link sniffMime} can report. */
+/** Every type {@link sniffMime} can report. @example SNIFFED_TYPES.includes('image/webp'); // true */
 export const SNIFFED_TYPES = [
   'image/jpeg',
   'image/png',
@@ -31,7 +31,7 @@ export const SNIFFED_TYPES = [
 ] as const;
 export type SniffedType = (typeof SNIFFED_TYPES)[number];
 
-/** The extensions of each type (lower case, without the dot). */
+/** The extensions of each type (lower case, without the dot). @example TYPE_EXTENSIONS['image/jpeg']; // ['jpg', 'jpeg', 'jpe', 'jfif'] */
 export const TYPE_EXTENSIONS: Readonly<Record<SniffedType, readonly string[]>> = {
   'image/jpeg': ['jpg', 'jpeg', 'jpe', 'jfif'],
   'image/png': ['png'],

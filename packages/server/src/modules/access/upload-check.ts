@@ -8,7 +8,7 @@ import {
   type SniffedType,
 } from './mime-sniff.js';
 
-/** Why an upload is refused. */
+/** Why an upload is refused. @example UPLOAD_ERROR_CODES.includes('type_mismatch'); // true */
 export const UPLOAD_ERROR_CODES = [
   'empty_file',
   'file_too_large',

@@ -4,7 +4,7 @@
  * model; this gives `/api/behavior/track` its rule-based answer without any external service.
  */
 
-/** The spec's suspicious patterns. */
+/** The spec's suspicious patterns. @example BOT_PATTERNS.includes('rapid_clicking'); // true */
 export const BOT_PATTERNS = [
   'rapid_clicking',
   'straight_mouse_movement',
@@ -16,7 +16,7 @@ export const BOT_PATTERNS = [
 ] as const;
 export type BotPattern = (typeof BOT_PATTERNS)[number];
 
-/** The spec's thresholds and the trust arithmetic (source defaults). */
+/** The spec's thresholds and the trust arithmetic (source defaults). @example TRUST_RULES.rapidClickMs; // 30 */
 export const TRUST_RULES = {
   /** Clicks closer than this (ms) are rapid; two such gaps flag the pattern. */
   rapidClickMs: 30,
@@ -262,7 +262,7 @@ export function assessTrust(s: TrackingSamples): TrustAssessment {
   return { trust, patterns, reasons, confidence, samples };
 }
 
-/** Trust levels, most trusted first. */
+/** Trust levels, most trusted first. @example TRUST_LEVELS[0]; // 'high' */
 export const TRUST_LEVELS = ['high', 'medium', 'low', 'suspicious'] as const;
 export type TrustLevel = (typeof TRUST_LEVELS)[number];
 

@@ -8,7 +8,7 @@ import type { EventIngest } from '../events/event-ingest.js';
 import { assessTrust, BOT_PATTERNS, readTrackingData, TRUST_LEVELS, trustLevelOf } from './behavior-trust.js';
 import { createEventDraft, eventIdFor, round, submitDraft, userIdOf } from './compat-event.js';
 
-/** How the trust score was computed (the bot-detection spec's `aiMethod`). */
+/** How the trust score was computed (the bot-detection spec's `aiMethod`). @example TRUST_METHOD; // 'rule-based' */
 export const TRUST_METHOD = 'rule-based';
 
 const TrackResultSchema = Type.Object({

@@ -20,10 +20,13 @@ import type { ListService } from '../lists/list.service.js';
 import { createEventDraft, eventIdFor, round, submitDraft, userIdOf } from './compat-event.js';
 import type { CompatStore } from './compat.store.js';
 
-/** The engine version the model_version strings name. */
+/** The engine version the model_version strings name. @example ENGINE_VERSION; // '0.1.0' */
 export const ENGINE_VERSION = '0.1.0';
 
-/** `vigil-<engine>+config.<version>`: which engine and which app configuration decided. */
+/**
+ * `vigil-<engine>+config.<version>`: which engine and which app configuration decided.
+ * @example modelVersion(3); // 'vigil-0.1.0+config.3'
+ */
 export function modelVersion(configVersion: number): string {
   return `vigil-${ENGINE_VERSION}+config.${configVersion}`;
 }

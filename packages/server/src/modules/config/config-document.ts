@@ -33,7 +33,7 @@ export interface GatekeeperConfig {
   };
 }
 
-/** 15 MB, the spec's upload limit. */
+/** 15 MB, the spec's upload limit. @example DEFAULT_MAX_UPLOAD_BYTES; // 15728640 */
 export const DEFAULT_MAX_UPLOAD_BYTES = 15 * 1024 * 1024;
 
 /**
@@ -56,11 +56,11 @@ export const DEFAULT_GATEKEEPER_CONFIG: GatekeeperConfig = Object.freeze({
   access: Object.freeze({ minLevel: 'LIMITED', resources: Object.freeze({}) }),
 });
 
-/** Most named resources in `gatekeeper.access.resources`. */
+/** Most named resources in `gatekeeper.access.resources`. @example MAX_RESOURCES; // 200 */
 export const MAX_RESOURCES = 200;
 const RESOURCE_RE = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
 
-/** JSON Schema of the `gatekeeper` section of a configuration document (every field optional). */
+/** JSON Schema of the `gatekeeper` section of a configuration document (every field optional). @example Compile(GatekeeperInputSchema).Check({ uploads: { maxBytes: 1e6 } }); // true */
 export const GatekeeperInputSchema = Type.Object(
   {
     uploads: Type.Optional(
@@ -179,7 +179,7 @@ export function parseConfigDocument(input: unknown): Validated<ParsedConfig> {
   };
 }
 
-/** The configuration of an app that never stored one. */
+/** The configuration of an app that never stored one. @example DEFAULT_PARSED_CONFIG.gatekeeper.access.minLevel; // 'LIMITED' */
 export const DEFAULT_PARSED_CONFIG: ParsedConfig = Object.freeze({
   engine: DEFAULT_ENGINE_CONFIG,
   gatekeeper: DEFAULT_GATEKEEPER_CONFIG,

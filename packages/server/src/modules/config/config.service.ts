@@ -68,7 +68,7 @@ export interface ConfigService {
   onChange(listener: (config: AppConfig) => void): () => void;
 }
 
-/** Default and largest page of {@link ConfigService.versions}. */
+/** Default and largest page of {@link ConfigService.versions}. @example CONFIG_VERSIONS_PAGE.max; // 500 */
 export const CONFIG_VERSIONS_PAGE = { default: 50, max: 500 } as const;
 
 function defaultsFor(appId: string): AppConfig {

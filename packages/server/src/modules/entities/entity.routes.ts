@@ -29,7 +29,7 @@ export const WalletProfileSchema = Type.Object({
   last_seen: Type.Union([EpochMs, Type.Null()]),
 });
 
-/** A wallet profile in the oracle's wire shape. */
+/** A wallet profile in the oracle's wire shape. @example walletBody(await entities.wallet(appId, address)).risk_score */
 export function walletBody(p: WalletProfile) {
   return {
     address: p.address,

@@ -49,7 +49,7 @@ export interface DeviceProfile {
   readonly isAllowed: boolean;
 }
 
-/** Most users listed on a device profile. */
+/** Most users listed on a device profile. @example MAX_DEVICE_USERS; // 100 */
 export const MAX_DEVICE_USERS = 100;
 
 /** Profiles of entities other than users. */
