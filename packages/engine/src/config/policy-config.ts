@@ -16,7 +16,10 @@ export type CombinationMethod = (typeof COMBINATION_METHODS)[number];
  * @example const c: CombinationConfig = { method: 'max', weights: DEFAULT_POLICY_CONFIG.combination.weights };
  */
 export interface CombinationConfig {
-  /** Default `weighted`: the oracle's ensemble over the analyzer families, noisy-OR over the rest. */
+  /**
+   * Default `noisy_or` over family maxima (docs/adr/0003-default-combination.md). `weighted` is the
+   * oracle's ensemble over the analyzer families, noisy-OR over the rest.
+   */
   readonly method: CombinationMethod;
   /**
    * Weight of each signal family in the `weighted` method. Families with weight 0 (every family but
@@ -316,7 +319,8 @@ const HIGH_TIER = (reviewSlaMs: number): TierPolicy => ({
 });
 
 /**
- * The defaults from the specs: oracle weights and levels, the shield's tier matrix (guest/bronze
+ * The defaults from the specs: oracle weights (used when the method is `weighted`; the default
+ * method is `noisy_or`, see docs/adr/0003-default-combination.md) and levels, the shield's tier matrix (guest/bronze
  * 24 h temp suspend, 72 h auto-block, immediate block; silver/gold 12 h and 48 h temp suspend,
  * auto-block + review; vip/platinum soft restrict, soft restrict, suspend features, always
  * reviewed; SLAs 24/24/12/12/4/2 h), access thresholds 70/50/30 and captcha at trust ≤ 50.
@@ -324,7 +328,7 @@ const HIGH_TIER = (reviewSlaMs: number): TierPolicy => ({
  */
 export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
   combination: {
-    method: 'weighted',
+    method: 'noisy_or',
     weights: {
       velocity: 0.25,
       amount: 0.25,

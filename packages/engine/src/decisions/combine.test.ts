@@ -36,6 +36,23 @@ describe('combine: noisy-OR', () => {
     expect(combine([], [], cfg('noisy_or'))).toBe(0);
     expect(combine([sig('rule', 1), sig('identity', 0.3)], [], cfg('noisy_or'))).toBe(1);
   });
+  it('reads signals only: analyzer facets feed the weighted ensemble, not noisy-OR', () => {
+    const analyzers = { velocity: 0, amount: 70, pattern: 0, graph: 0, timing: 60 };
+    // The amount finding arrives as its signal; the timing facet (a sum of sub-findings) does not count.
+    const r = combine([sig('amount', 0.7), sig('timing', 0.3)], [], cfg('noisy_or'), analyzers);
+    expect(r).toBeCloseTo(1 - 0.3 * 0.7, 12);
+    expect(combine([], [], cfg('noisy_or'), analyzers)).toBe(0);
+    expect(combine([], [], cfg('max'), analyzers)).toBe(0);
+  });
+  it('lets one strong analyzer finding stand where the weighted ensemble dilutes it', () => {
+    const analyzers = { velocity: 0, amount: 80, pattern: 0, graph: 0, timing: 0 };
+    const signals = [sig('amount', 0.8, 'oracle.amount.structuring')];
+    expect(combine(signals, [], cfg('noisy_or'), analyzers)).toBeCloseTo(0.8, 12);
+    expect(combine(signals, [], cfg('weighted'), analyzers)).toBeCloseTo(0.2, 12);
+  });
+  it('is the default method', () => {
+    expect(DEFAULT_POLICY_CONFIG.combination.method).toBe('noisy_or');
+  });
   it('counts live models as the model family and ignores shadow ones', () => {
     expect(combine([sig('identity', 0.5)], [model(0.5)], cfg('noisy_or'))).toBeCloseTo(0.75, 12);
     expect(combine([sig('identity', 0.5)], [model(0.9, false)], cfg('noisy_or'))).toBeCloseTo(0.5, 12);

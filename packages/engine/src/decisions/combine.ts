@@ -42,6 +42,8 @@ export interface Combiner {
  */
 export function createCombiner(config: { readonly combination: CombinationConfig }): Combiner {
   const method = config.combination.method;
+  // Analyzer facets are the oracle ensemble's inputs: only the weighted method reads them.
+  const liftAnalyzers = method === 'weighted';
   const weights = new Float64Array(N);
   SIGNAL_CATEGORIES.forEach((c, i) => {
     const w = config.combination.weights[c];
@@ -58,8 +60,9 @@ export function createCombiner(config: { readonly combination: CombinationConfig
   }
 
   /**
-   * Per family, the strongest evidence: the maximum signal score, the analyzer facet (0..100 →
-   * 0..1) and, for `model`, the maximum live model score. Families with no evidence are not evaluated.
+   * Per family, the strongest evidence: the maximum signal score, for `model` the maximum live
+   * model score and, in the weighted method only, the analyzer facet (0..100 → 0..1). Families
+   * with no evidence are not evaluated.
    */
   function collect(
     signals: readonly Signal[],
@@ -85,7 +88,7 @@ export function createCombiner(config: { readonly combination: CombinationConfig
       evaluated[MODEL] = 1;
       if (v > (best[MODEL] ?? 0)) best[MODEL] = v;
     }
-    if (analyzers !== undefined) {
+    if (liftAnalyzers && analyzers !== undefined) {
       lift(VELOCITY, analyzers.velocity);
       lift(AMOUNT, analyzers.amount);
       lift(PATTERN, analyzers.pattern);
@@ -172,12 +175,16 @@ const combiners = new WeakMap<CombinationConfig, Combiner>();
 
 /**
  * Combines the evidence of one event into a risk 0..1. First, per signal family (category), the
- * strongest evidence is taken: the maximum signal score, the analyzer facet score / 100 for the five
- * analyzer families, and the maximum live model score for `model` (shadow models never count). Taking
- * the maximum per family first means one detector repeating itself does not compound. Then:
+ * strongest evidence is taken: the maximum signal score, the maximum live model score for `model`
+ * (shadow models never count) and, in the `weighted` method only, the analyzer facet score / 100
+ * for the five analyzer families (the oracle ensemble's inputs; every analyzer finding is also a
+ * signal, so `noisy_or` and `max` see it through its signal). Taking the maximum per family first
+ * means one detector repeating itself does not compound. Then:
  *
  * - `max`: the largest family score.
- * - `noisy_or`: 1 − Π (1 − family score), the chance that at least one independent family is right.
+ * - `noisy_or` (Vigil's default, see docs/adr/0003-default-combination.md): 1 − Π (1 − family
+ *   score), the chance that at least one independent family is right. A strong finding of any
+ *   family (a structuring amount, a round trip, a sanctioned counterparty) stands on its own.
  * - `weighted`: families with a positive weight form an ensemble Σ wᵢ·sᵢ / Σ wᵢ over the families
  *   that were evaluated (had a signal or an analyzer score, even 0). With the default weights that is
  *   exactly the oracle's overall = velocity·0.25 + amount·0.25 + pattern·0.20 + graph·0.20 +

@@ -264,7 +264,11 @@ describe('decision stage: report fields', () => {
   it('reports anomalies and analyzers, and explains a meaningful analyzer ensemble', () => {
     const analyzers = { velocity: 90, amount: 70, pattern: 40, graph: 20, timing: 10 };
     const facets: Facets = { analyzers, anomalies: ['same_ip_signups'] };
-    const d = policy.decide(input([sig('velocity', 0.9, { reason: 'Burst.' })], { facets }));
+    const weighted = createPolicy({
+      ...DEFAULT_POLICY_CONFIG,
+      combination: { ...DEFAULT_POLICY_CONFIG.combination, method: 'weighted' },
+    });
+    const d = weighted.decide(input([sig('velocity', 0.9, { reason: 'Burst.' })], { facets }));
     expect(d.score).toBe(53);
     expect(d.level).toBe('MEDIUM');
     expect(d.analyzers).toEqual(analyzers);
@@ -274,6 +278,21 @@ describe('decision stage: report fields', () => {
       'Burst.',
       'Transaction analyzers: velocity 90, amount 70, pattern 40, graph 20, timing 10; weighted score 53.',
     ]);
+  });
+
+  it('by default combines by noisy-OR over signals: a strong finding is not diluted by the ensemble', () => {
+    const analyzers = { velocity: 90, amount: 70, pattern: 40, graph: 20, timing: 10 };
+    const d = policy.decide(
+      input([sig('velocity', 0.9, { reason: 'Burst.' }), sig('amount', 0.5)], { facets: { analyzers } }),
+    );
+    // 1 - (1 - 0.9)(1 - 0.5) = 0.95; the analyzer facets only feed the weighted ensemble.
+    expect(d.risk).toBeCloseTo(0.95, 9);
+    expect(d.score).toBe(95);
+    expect(d.level).toBe('CRITICAL');
+    // The oracle's own weighted score is still explained.
+    expect(d.explanation).toContain(
+      'Transaction analyzers: velocity 90, amount 70, pattern 40, graph 20, timing 10; weighted score 53.',
+    );
   });
 
   it('returns fresh objects that do not alias the input arrays', () => {

@@ -17,7 +17,14 @@ import {
 } from '../features/feature-spec.js';
 import type { FeatureSnapshot } from '../features/feature-store.js';
 import { emptyLists } from '../lists/list-lookup.js';
-import { EXAMPLE_RULES, RULE_LIMITS, compileRules, type CompiledRules, type RuleDef } from './index.js';
+import {
+  EXAMPLE_RULES,
+  ML_SPEC_RULES,
+  RULE_LIMITS,
+  compileRules,
+  type CompiledRules,
+  type RuleDef,
+} from './index.js';
 
 const T0 = Date.UTC(2026, 2, 1, 14, 30);
 const base: VigilEvent = {
@@ -81,14 +88,14 @@ const LONDON = { lat: 51.5074, lon: -0.1278 };
 const PARIS = { lat: 48.8566, lon: 2.3522 };
 const NEW_YORK = { lat: 40.7128, lon: -74.006 };
 
-describe('EXAMPLE_RULES (ML fraud analytics spec)', () => {
-  const c = compile(EXAMPLE_RULES);
+describe('ML_SPEC_RULES (ML fraud analytics spec)', () => {
+  const c = compile(ML_SPEC_RULES);
 
   it('is the same data as examples/rules/ml-spec-rules.json', () => {
     const file: unknown = JSON.parse(
       readFileSync(new URL('../../../../examples/rules/ml-spec-rules.json', import.meta.url), 'utf8'),
     );
-    expect(file).toMatchObject({ rules: EXAMPLE_RULES });
+    expect(file).toMatchObject({ rules: ML_SPEC_RULES });
     expect(compileRules(file).ok).toBe(true);
   });
 
@@ -153,6 +160,77 @@ describe('EXAMPLE_RULES (ML fraud analytics spec)', () => {
       ]),
     ).toEqual([]);
     expect(run(c, { id: 'x', app: 'shop', type: 'login', at: T0 })).toEqual([]);
+  });
+});
+
+describe('EXAMPLE_RULES (the spec rules made specific)', () => {
+  const c = compile(EXAMPLE_RULES);
+  const DEVICE_FIRST_SEEN = first({ entity: 'device' });
+  const traveller = { ...base, type: 'login' as const, device: 'phone', geo: NEW_YORK };
+
+  it("keeps the spec rules' ids, scores and actions", () => {
+    expect(EXAMPLE_RULES.map((r) => [r.id, r.score, r.action])).toEqual(
+      ML_SPEC_RULES.map((r) => [r.id, r.score, r.action]),
+    );
+    expect(EXAMPLE_RULES[0]).toEqual(ML_SPEC_RULES[0]);
+  });
+
+  it('velocity_check judges money events only', () => {
+    const [s] = run(c, base, [[MONEY_PER_HOUR, 11]]);
+    expect(s).toMatchObject({ code: 'rule.velocity_check', score: 0.6, action: 'challenge' });
+    expect(run(c, base, [[MONEY_PER_HOUR, 10]])).toEqual([]);
+    // A busy payer's login or like is not itself a transaction.
+    expect(run(c, { ...base, type: 'social' }, [[MONEY_PER_HOUR, 15]])).toEqual([]);
+    expect(run(c, { ...base, type: 'withdrawal' }, [[MONEY_PER_HOUR, 15]])).toHaveLength(1);
+  });
+
+  it('location_anomaly: a traveller on their own device after a plausible flight is not asked', () => {
+    // London to New York (5,570 km) in 9 hours: 620 km/h, on a phone known for 30 days.
+    const trip = run(c, traveller, [
+      [LAST_GEO, { value: LONDON, at: T0 - 9 * HOUR }],
+      [DEVICE_FIRST_SEEN, T0 - 30 * DAY],
+    ]);
+    expect(trip).toEqual([]);
+    // The spec's rule asks them anyway.
+    const spec = run(compile(ML_SPEC_RULES), traveller, [
+      [MONEY_PER_HOUR, 1],
+      [LAST_GEO, { value: LONDON, at: T0 - 9 * HOUR }],
+    ]);
+    expect(spec.map((x) => x.code)).toEqual(['rule.location_anomaly']);
+  });
+
+  it('location_anomaly fires faster than a plane, or far away on a device first seen within the hour', () => {
+    const tooFast = run(c, traveller, [
+      [LAST_GEO, { value: LONDON, at: T0 - 2 * HOUR }],
+      [DEVICE_FIRST_SEEN, T0 - 30 * DAY],
+    ]);
+    expect(tooFast.map((x) => [x.code, x.score, x.action])).toEqual([
+      ['rule.location_anomaly', 0.5, 'challenge'],
+    ]);
+    expect(tooFast[0]?.evidence['travel_speed_kmh']).toBeCloseTo(5570 / 2, -1);
+    const newDevice = run(c, { ...traveller, device: 'new-phone' }, [
+      [LAST_GEO, { value: LONDON, at: T0 - 3 * DAY }],
+      [DEVICE_FIRST_SEEN, undefined],
+    ]);
+    expect(newDevice.map((x) => x.code)).toEqual(['rule.location_anomaly']);
+    expect(newDevice[0]?.evidence['device_age_hours']).toBe(0);
+    // Near home on a new device: nothing.
+    const near = run(c, { ...traveller, geo: PARIS, device: 'new-phone' }, [
+      [LAST_GEO, { value: LONDON, at: T0 - 3 * DAY }],
+      [DEVICE_FIRST_SEEN, undefined],
+    ]);
+    expect(near).toEqual([]);
+  });
+
+  it("location_anomaly stays quiet on a user's first event or without a device", () => {
+    expect(
+      run(c, traveller, [
+        [LAST_GEO, undefined],
+        [DEVICE_FIRST_SEEN, undefined],
+      ]),
+    ).toEqual([]);
+    const { device: _d, ...noDevice } = traveller;
+    expect(run(c, noDevice, [[LAST_GEO, { value: LONDON, at: T0 - 3 * DAY }]])).toEqual([]);
   });
 });
 

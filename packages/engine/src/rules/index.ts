@@ -1,5 +1,5 @@
 export { compileRules, type CompiledRules } from './compile-rules.js';
-export { EXAMPLE_RULES } from './example-rules.js';
+export { EXAMPLE_RULES, ML_SPEC_RULES } from './example-rules.js';
 export {
   FEATURE_FUNCTIONS,
   MAX_FEATURE_WINDOW_MS,

@@ -52,6 +52,10 @@ const EMPTY_ATTRS: Readonly<Record<string, AttrValue>> = Object.freeze({});
 /** Previous geo of the user (the "home" stand-in) and the user's first-seen time. */
 const LAST_GEO = last({ entity: 'user', field: 'geo' });
 const FIRST_SEEN = first({ entity: 'user' });
+/** When the event's device was first seen (by any account). */
+const DEVICE_FIRST_SEEN = first({ entity: 'device' });
+/** Elapsed time floor of `travel_speed_kmh`, so two events in the same second give a finite speed. */
+const MIN_TRAVEL_MS = 60_000;
 const MONEY_PER_HOUR = count({ entity: 'user', types: [...MONEY_EVENT_TYPES], window: HOUR });
 
 function attrNumber(attrs: Readonly<Record<string, AttrValue>> | undefined, key: string): number | undefined {
@@ -77,6 +81,20 @@ function distanceFromHome(ctx: DetectorContext): number | undefined {
   const prev = ctx.features.get(LAST_GEO)?.value;
   if (prev === undefined || typeof prev !== 'object') return undefined;
   return haversineKm(prev, here);
+}
+
+/**
+ * Speed in km/h from the user's previous location (the previous event with a geo) to this event's,
+ * the elapsed time floored at one minute. Missing without a geo or a previous location.
+ */
+function travelSpeed(ctx: DetectorContext): number | undefined {
+  const here = ctx.event.geo;
+  if (here === undefined || ctx.event.user === undefined) return undefined;
+  const prev = ctx.features.get(LAST_GEO);
+  if (prev === undefined || typeof prev.value !== 'object') return undefined;
+  const km = haversineKm(prev.value, here);
+  const ms = Math.max(Math.abs(ctx.event.at - prev.at), MIN_TRAVEL_MS);
+  return finite(km / (ms / HOUR));
 }
 
 function slot(
@@ -134,6 +152,24 @@ export const RULE_SLOTS: readonly RuleSlot[] = [
     "Great-circle km from home: attrs.home_lat/home_lon when present, else the user's last known location",
     distanceFromHome,
     [LAST_GEO],
+  ),
+  slot(
+    'travel_speed_kmh',
+    'double',
+    "km/h from the user's last known location to this event's (elapsed time at least one minute)",
+    travelSpeed,
+    [LAST_GEO],
+  ),
+  slot(
+    'device_age_hours',
+    'double',
+    "Hours since the event's device was first seen by any account (0 for a device seen for the first time)",
+    (c) => {
+      if (c.event.device === undefined) return undefined;
+      const firstAt = c.features.get(DEVICE_FIRST_SEEN);
+      return firstAt === undefined ? 0 : Math.max(0, (c.event.at - firstAt) / HOUR);
+    },
+    [DEVICE_FIRST_SEEN],
   ),
   slot(
     'account_age_days',

@@ -109,8 +109,9 @@ interface NormalUser {
   city: SimCity;
   tripIp: string;
   tripEnds: number;
-  lastLoginAt: number;
-  lastLoginGeo: Geo;
+  /** When and where the user was last seen (any event): a trip never leaves faster than a plane. */
+  lastSeenAt: number;
+  lastSeenGeo: Geo;
   /** End of the user's latest queued session: no takeover is staged before it. */
   busyUntil: number;
   rounds: number;
@@ -199,8 +200,8 @@ function localHour(t: number, lon: number): number {
  * withdraw to their own cash-out wallet, play fair games (`game_bet` then `game_result` with
  * `amount` = the bet, `attrs.won`, `attrs.bet`, `attrs.payout`), upload memes with
  * unique content hashes, socialise, connect wallets, list NFTs. About one session in a hundred
- * starts a trip to another city (the first login there comes no sooner than an 800 km/h flight
- * allows); one in 250 adds a new device. New users arrive by organic signup and by real referrals
+ * starts a trip to another city (the first event there comes no sooner than an 800 km/h flight
+ * from the user's last event allows); one in 250 adds a new device. New users arrive by organic signup and by real referrals
  * (`signup` with `referrer`, then a `referral` event; `user` is the new account on both; the
  * referred user's later events also carry `referrer`, as apps attributing referrals send it).
  *
@@ -320,8 +321,8 @@ function* run(opts: SimulatorOptions): Generator<SimulatedEvent, never, undefine
       city: home,
       tripIp: '',
       tripEnds: 0,
-      lastLoginAt: 0,
-      lastLoginGeo: geoIn(home),
+      lastSeenAt: 0,
+      lastSeenGeo: geoIn(home),
       busyUntil: 0,
       rounds: 0,
       referrer: undefined,
@@ -363,8 +364,8 @@ function* run(opts: SimulatorOptions): Generator<SimulatedEvent, never, undefine
     }
     const geo = geoIn(u.city);
     if (travelled) {
-      const km = haversineKm(u.lastLoginGeo, geo);
-      const earliest = u.lastLoginAt + Math.round((km / 800 + 2) * HOUR);
+      const km = haversineKm(u.lastSeenGeo, geo);
+      const earliest = u.lastSeenAt + Math.round((km / 800 + 2) * HOUR);
       t = Math.max(t, earliest);
     }
     if (u.devices.length < 4 && r.chance(0.004)) {
@@ -408,8 +409,6 @@ function* run(opts: SimulatorOptions): Generator<SimulatedEvent, never, undefine
         },
         NORMAL_LABEL,
       );
-      u.lastLoginAt = t;
-      u.lastLoginGeo = geo;
       t += step();
     }
     const actions = Math.min(12, 1 + Math.floor(r.exp(2.5)));
@@ -552,6 +551,8 @@ function* run(opts: SimulatorOptions): Generator<SimulatedEvent, never, undefine
       });
     }
     u.busyUntil = t;
+    u.lastSeenAt = t;
+    u.lastSeenGeo = geo;
     return t;
   };
 
@@ -576,8 +577,8 @@ function* run(opts: SimulatorOptions): Generator<SimulatedEvent, never, undefine
     );
     if (referrer !== undefined)
       emit(t0 + r.int(5, 30) * SECOND, { type: 'referral', ...base, referrer }, NORMAL_LABEL);
-    u.lastLoginAt = t0;
-    u.lastLoginGeo = geo;
+    u.lastSeenAt = t0;
+    u.lastSeenGeo = geo;
     u.referrer = referrer;
     users.push(u);
     addCounterparties(u);
@@ -602,8 +603,8 @@ function* run(opts: SimulatorOptions): Generator<SimulatedEvent, never, undefine
         const device = u.devices[0];
         if (device === undefined || u.tripEnds !== 0 || u.busyUntil > at) continue;
         const geo = geoIn(u.home);
-        u.lastLoginAt = at;
-        u.lastLoginGeo = geo;
+        u.lastSeenAt = at;
+        u.lastSeenGeo = geo;
         return {
           id: u.id,
           tier: u.tier,

@@ -87,7 +87,10 @@ describe('oracle.amount: structuring', () => {
   });
 });
 
-describe('oracle.amount: outliers', () => {
+describe('oracle.amount: outliers on the raw scale (outlierScale linear)', () => {
+  const linear = resolveOracleOptions({ amount: { outlierScale: 'linear' } });
+  const d = createAmountDetector(linear);
+  const empty = () => createFakeSnapshot(d.features);
   const history = (n: number) => empty().set(F.stats, { n, mean: 100, std: 20 });
 
   it('scores a z-score outlier against the wallet stats', () => {
@@ -131,6 +134,51 @@ describe('oracle.amount: outliers', () => {
     const out = runDetector(d, tx({ amount: 110 }), history(30));
     expect(out.facets.analyzers?.amount).toBe(0);
     expect(out.signals).toEqual([]);
+  });
+});
+
+describe('oracle.amount: outliers on the log scale (default)', () => {
+  // A wallet whose amounts are log-normal with median 50 and σ = 1: mean 82.4, std 108.
+  const sigma = 1;
+  const mean = 50 * Math.exp(sigma ** 2 / 2);
+  const std = mean * Math.sqrt(Math.exp(sigma ** 2) - 1);
+  const history = (n: number) => empty().set(F.stats, { n, mean, std });
+  const zOf = (amount: number) => (Math.log(amount) - Math.log(50)) / sigma;
+
+  it('is the default scale', () => {
+    expect(opts.amount.outlierScale).toBe('log');
+  });
+
+  it('stays quiet for the heavy tail a log-normal wallet produces every few dozen transactions', () => {
+    // 500 is 4.2 raw standard deviations above the mean (a linear outlier) but only z = 2.3 in logs.
+    expect((500 - mean) / std).toBeGreaterThan(3);
+    const out = runDetector(d, tx({ amount: 500 }), history(30));
+    expect(out.facets.analyzers?.amount).toBe(0);
+    expect(out.signals).toEqual([]);
+  });
+
+  it('scores an amount far out in log terms: z = 4 scores 60, with the fence reported', () => {
+    const amount = Math.round(50 * Math.exp(4));
+    const out = runDetector(d, tx({ amount }), history(30));
+    const z = zOf(amount);
+    expect(z).toBeCloseTo(4, 2);
+    expect(out.facets.analyzers?.amount).toBe(Math.round(50 + 10 * (z - 3)));
+    expect(out.signals[0]).toMatchObject({
+      code: 'oracle.amount.outlier',
+      alert: 'AMOUNT_ANOMALY',
+      evidence: { scale: 'log', fence: 'inner', history: 30 },
+    });
+    expect(out.signals[0]?.evidence['z']).toBeCloseTo(z, 3);
+    // Far out (z = 8): capped at 85 and past the outer fence.
+    const far = runDetector(d, tx({ amount: Math.round(50 * Math.exp(8)) }), history(30));
+    expect(far.facets.analyzers?.amount).toBe(85);
+    expect(far.signals[0]?.evidence['fence']).toBe('outer');
+  });
+
+  it('still needs the minimum history and a material amount', () => {
+    expect(runDetector(d, tx({ amount: 50_000 }), history(9)).signals).toEqual([]);
+    const small = empty().set(F.stats, { n: 30, mean: 2, std: 1 });
+    expect(runDetector(d, tx({ amount: 90 }), small).signals).toEqual([]);
   });
 });
 

@@ -67,7 +67,9 @@ const IQR_Z = 2 * Q3_Z;
  *   never count): z >= `zThreshold` → 50 + 10 per extra sigma (at most 85); IQR outliers use the
  *   normal approximation of the quartiles from mean/std (Q3 = mean + 0.6745σ, IQR = 1.349σ, as
  *   the feature store keeps running moments, not quantiles): above the inner fence → 45, above
- *   the outer fence → 70 (AMOUNT_ANOMALY). Only amounts above the mean count;
+ *   the outer fence → 70 (AMOUNT_ANOMALY). Only amounts above the mean count. With
+ *   `outlierScale: 'log'` (default) both checks run on ln(amount) against the log-normal matched
+ *   to the wallet's mean and std, since amounts are heavy-tailed;
  * - dust attack: an amount under `dustMax` while the sender reached `dustMinRecipients` distinct
  *   recipients in the window and its mean amount there is at most `dustMeanMax` → 75, three
  *   times as many recipients → 90 (DUST_ATTACK).
@@ -77,6 +79,7 @@ export function createAmountDetector(opts: OracleOptions): Detector {
   const o = opts.amount;
   const F = amountFeatures(o);
   const bandLow = o.structuringThreshold * (1 - o.structuringBand);
+  const logScale = o.outlierScale === 'log';
   const high = o.structuringThreshold;
   return {
     id: 'oracle.amount',
@@ -148,17 +151,27 @@ export function createAmountDetector(opts: OracleOptions): Detector {
         const st = f.get(F.stats);
         if (st.n >= o.minHistory && amount > st.mean) {
           const floor = Math.abs(st.mean) * o.minStdShare;
-          const sd = st.std > floor ? st.std : floor > 0 ? floor : 1e-9;
-          const z = (amount - st.mean) / sd;
+          const sdRaw = st.std > floor ? st.std : floor > 0 ? floor : 1e-9;
+          // On the log scale: the log-normal with this mean and std (moment matching).
+          let center = st.mean;
+          let sd = sdRaw;
+          let x = amount;
+          if (logScale && st.mean > 0) {
+            const cv = sdRaw / st.mean;
+            const s2 = Math.log(1 + cv * cv);
+            center = Math.log(st.mean) - s2 / 2;
+            sd = Math.sqrt(s2);
+            x = Math.log(amount);
+          }
+          const z = (x - center) / sd;
           let s = 0;
           if (z >= o.zThreshold) {
             const zs = 50 + 10 * (z - o.zThreshold);
             s = zs > 85 ? 85 : zs;
           }
-          const q3 = st.mean + Q3_Z * sd;
+          const q3 = center + Q3_Z * sd;
           const iqr = IQR_Z * sd;
-          const fence =
-            amount > q3 + o.iqrOuter * iqr ? 'outer' : amount > q3 + o.iqrInner * iqr ? 'inner' : 'none';
+          const fence = x > q3 + o.iqrOuter * iqr ? 'outer' : x > q3 + o.iqrInner * iqr ? 'inner' : 'none';
           const fs = fence === 'outer' ? 70 : fence === 'inner' ? 45 : 0;
           if (fs > s) s = fs;
           if (s > 0) {
@@ -170,8 +183,16 @@ export function createAmountDetector(opts: OracleOptions): Detector {
               'oracle.amount.outlier',
               s,
               'AMOUNT_ANOMALY',
-              `The amount ${amount} is ${round4(z)} standard deviations above this wallet's usual ${round4(st.mean)}.`,
-              { amount, mean: round4(st.mean), std: round4(st.std), z: round4(z), fence, history: st.n },
+              `The amount ${amount} is ${round4(z)} standard deviations above this wallet's usual ${round4(st.mean)}${logScale ? ' (on the log scale amounts follow)' : ''}.`,
+              {
+                amount,
+                mean: round4(st.mean),
+                std: round4(st.std),
+                z: round4(z),
+                scale: o.outlierScale,
+                fence,
+                history: st.n,
+              },
             );
           }
         }

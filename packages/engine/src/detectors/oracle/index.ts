@@ -8,12 +8,14 @@ import { createVelocityDetector } from './velocity.detector.js';
 
 export {
   ORACLE_DEFAULTS,
+  OUTLIER_SCALES,
   OracleOptionsSchema,
   resolveOracleOptions,
   type AmountOptions,
   type GraphOptions,
   type OracleOptions,
   type OracleOptionsInput,
+  type OutlierScale,
   type PatternOptions,
   type TimingOptions,
   type VelocityOptions,

@@ -12,7 +12,11 @@ export interface VelocityOptions {
   readonly minHistoryMs: number;
   /** How many transactions before the short window the baseline needs. Default 5. */
   readonly minHistoryTx: number;
-  /** Floor of the expected count per window, so a quiet wallet's first busy hour is not 50x. Default 1. */
+  /**
+   * Floor of the expected count per window, so a quiet wallet's first busy hour is not 50x. People
+   * transact in sessions (a week averaging 0.1 per hour still has hours with several), so the
+   * expected count in an active hour is at least this. Default 2.
+   */
   readonly minExpectedPerWindow: number;
   /** Ratio of observed to expected that scores 40 (elevated). Default 3. */
   readonly elevatedRatio: number;
@@ -36,6 +40,10 @@ export interface VelocityOptions {
   readonly flashLoanTolerance: number;
 }
 
+/** Scales the amount analyzer can judge outliers on. @example OUTLIER_SCALES.includes('log'); // true */
+export const OUTLIER_SCALES = ['log', 'linear'] as const;
+export type OutlierScale = (typeof OUTLIER_SCALES)[number];
+
 /** Options of the amount analyzer (`oracle.amount`). */
 export interface AmountOptions {
   /** Transactions in the wallet's running stats before z-score / IQR checks apply. Default 10. */
@@ -48,6 +56,14 @@ export interface AmountOptions {
   readonly minStdShare: number;
   /** z-score from which the z check scores 50 (+10 per extra sigma, at most 85). Default 3. */
   readonly zThreshold: number;
+  /**
+   * Scale of the z-score and IQR checks. `log` (default): amounts are log-normal (a few large
+   * payments among many small ones), so the wallet's running mean/std are matched to a log-normal
+   * (σ² = ln(1 + std²/mean²), μ = ln(mean) − σ²/2) and the checks run on ln(amount); on the raw
+   * scale a heavy-tailed wallet throws 3σ "outliers" every few dozen transactions. `linear`: the
+   * raw amounts, as the oracle computed them.
+   */
+  readonly outlierScale: OutlierScale;
   /** Tukey inner fence multiplier (Q3 + k·IQR scores 45). Default 1.5. */
   readonly iqrInner: number;
   /** Tukey outer fence multiplier (Q3 + k·IQR scores 70). Default 3. */
@@ -150,7 +166,7 @@ export const ORACLE_DEFAULTS: OracleOptions = Object.freeze({
     baselineMs: 7 * DAY,
     minHistoryMs: DAY,
     minHistoryTx: 5,
-    minExpectedPerWindow: 1,
+    minExpectedPerWindow: 2,
     elevatedRatio: 3,
     highRatio: 5,
     criticalRatio: 10,
@@ -168,6 +184,7 @@ export const ORACLE_DEFAULTS: OracleOptions = Object.freeze({
     minOutlierAmount: 100,
     minStdShare: 0.05,
     zThreshold: 3,
+    outlierScale: 'log',
     iqrInner: 1.5,
     iqrOuter: 3,
     dustMax: 0.01,
@@ -255,6 +272,7 @@ export const OracleOptionsSchema = Type.Object(
           minOutlierAmount: NonNegative,
           minStdShare: Share,
           zThreshold: Positive,
+          outlierScale: Type.Optional(Type.Enum(OUTLIER_SCALES)),
           iqrInner: Positive,
           iqrOuter: Positive,
           dustMax: Positive,

@@ -80,12 +80,19 @@ describe('oracle.velocity', () => {
   });
 
   it('floors the expected rate so a quiet wallet is not flagged for a handful of transactions', () => {
-    // 6 transactions in 48h → 0.125/h, floored to 1/h: 4 this hour is 4x (elevated), not 32x.
-    const snap = createFakeSnapshot(d.features)
-      .set(F.firstSeen, T0 - 49 * HOUR)
-      .set(F.baseline, 6 + 4)
-      .set(F.window, 4);
-    expect(runDetector(d, tx(), snap).facets.analyzers?.velocity).toBe(40);
+    // 6 transactions in 48h → 0.125/h, floored to 2/h (a session's worth): 8 this hour is 4x
+    // (elevated), not 64x; 4 this hour is 2x, nothing.
+    const quiet = (inLastHour: number) =>
+      createFakeSnapshot(d.features)
+        .set(F.firstSeen, T0 - 49 * HOUR)
+        .set(F.baseline, 6 + inLastHour)
+        .set(F.window, inLastHour);
+    expect(opts.velocity.minExpectedPerWindow).toBe(2);
+    expect(runDetector(d, tx(), quiet(8)).facets.analyzers?.velocity).toBe(40);
+    expect(runDetector(d, tx(), quiet(4)).facets.analyzers?.velocity).toBe(0);
+    // With the floor at 1 per hour, 4 is already 4x.
+    const floor1 = createVelocityDetector(resolveOracleOptions({ velocity: { minExpectedPerWindow: 1 } }));
+    expect(runDetector(floor1, tx(), quiet(4)).facets.analyzers?.velocity).toBe(40);
   });
 
   it('needs a minimum history for the baseline ratio', () => {

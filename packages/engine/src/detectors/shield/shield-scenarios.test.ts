@@ -162,13 +162,14 @@ describe('shield scenarios through the in-memory feature store', () => {
     }
     const burstStart = START + 7 * DAY + 10 * HOUR;
     let spike: Signal | undefined;
-    for (let i = 0; i < 8 && spike === undefined; i++) {
-      spike = send({ type: 'payment', at: burstStart + i * 5 * MINUTE, user: 'bob', amount: 10 }).find(
+    for (let i = 0; i < 14 && spike === undefined; i++) {
+      spike = send({ type: 'payment', at: burstStart + i * 4 * MINUTE, user: 'bob', amount: 10 }).find(
         (s) => s.code === 'shield.velocity_spike.rate',
       );
-      if (spike !== undefined) expect(i).toBe(4); // the fifth payment in the hour reaches minCount
+      // The usual 0.5 per hour is floored at 2: the tenth payment in the hour is 5x.
+      if (spike !== undefined) expect(i).toBe(9);
     }
-    expect(spike?.evidence['count']).toBe(5);
+    expect(spike?.evidence['count']).toBe(10);
     expect(spike?.evidence['ratio']).toBe(5);
   });
 

@@ -21,21 +21,33 @@ export interface VelocitySpikeOptions {
   readonly minCount: number;
   /** Short-window count over the expected count (from the long-run rate) that is a spike. */
   readonly ratio: number;
+  /**
+   * Floor of the expected count per short window. People transact in sessions: a quiet user's
+   * week averages a fraction of a transaction per hour, yet one shopping session holds several,
+   * so a spike is judged against at least this many (the oracle analyzer's floor likewise).
+   */
+  readonly minExpectedPerWindow: number;
   /** Account history (time since first seen) needed before the long-run rate is trusted. */
   readonly minHistoryMs: number;
   /** Absolute cap: more events than this in the short window fire even without history. */
   readonly maxPerWindow: number;
 }
 
-/** Defaults: ≥ 5 transactions in 1 h and ≥ 5x the 7-day hourly rate, or more than 30 in 1 h. @example VELOCITY_SPIKE_DEFAULTS.ratio; // 5 */
+/**
+ * Defaults: payments, transfers and withdrawals (game bets are play, not money leaving: a game
+ * session is dozens of bets); ≥ 5 in 1 h and ≥ 5x the 7-day hourly rate floored at 2 per hour
+ * (so at least 10), or more than 30 in 1 h.
+ * @example VELOCITY_SPIKE_DEFAULTS.ratio; // 5
+ */
 export const VELOCITY_SPIKE_DEFAULTS: VelocitySpikeOptions = Object.freeze({
   enabled: true,
   impact: SIGNAL_EVENT_IMPACTS.velocity_spike,
-  types: Object.freeze(['payment', 'transfer', 'withdrawal', 'game_bet'] as const),
+  types: Object.freeze(['payment', 'transfer', 'withdrawal'] as const),
   shortWindowMs: HOUR,
   longWindowMs: 7 * DAY,
   minCount: 5,
   ratio: 5,
+  minExpectedPerWindow: 2,
   minHistoryMs: DAY,
   maxPerWindow: 30,
 });
@@ -45,11 +57,12 @@ export const VelocitySpikeOptionsSchema = Type.Object(
   {
     enabled: optEnabled(),
     impact: optUnit('Score when the spike saturates (default 0.6)'),
-    types: optEventTypes('Transaction event types counted (default payment, transfer, withdrawal, game_bet)'),
+    types: optEventTypes('Transaction event types counted (default payment, transfer, withdrawal)'),
     shortWindowMs: optDuration('Short window (default 1 hour)'),
     longWindowMs: optDuration('Long window giving the usual rate (default 7 days)'),
     minCount: optCount('Fewest events in the short window (default 5)'),
     ratio: optPositive('Count over the expected count that is a spike (default 5)'),
+    minExpectedPerWindow: optPositive('Floor of the expected count per short window (default 2)'),
     minHistoryMs: optDuration('Account history needed to trust the usual rate (default 1 day)'),
     maxPerWindow: optCount('Absolute cap per short window (default 30)'),
   },
@@ -77,8 +90,9 @@ export function velocitySpikeFeatures(opts: VelocitySpikeOptions): VelocitySpike
 
 /**
  * Velocity spike: a user's transaction count in a short window (1 h) against the user's own
- * long-run rate (7 days, or the account's age when younger, excluding the short window), plus
- * an absolute cap for accounts without history (spec proactive rule 2). Code
+ * long-run rate (7 days, or the account's age when younger, excluding the short window), floored
+ * at `minExpectedPerWindow` per window, plus an absolute cap for accounts without history (spec
+ * proactive rule 2). Code
  * `shield.velocity_spike.rate` (relative) or `shield.velocity_spike.cap` (absolute), category
  * `velocity`, alert VELOCITY_ANOMALY.
  * @example const d = createVelocitySpikeDetector(VELOCITY_SPIKE_DEFAULTS); // 12 payments in 1 h vs 0.1/h usual -> fires
@@ -108,7 +122,7 @@ export function createVelocitySpikeDetector(opts: VelocitySpikeOptions): Detecto
         const before = Math.max(0, ctx.features.get(f.longRun) - n);
         const span = Math.max(history - opts.shortWindowMs, opts.shortWindowMs);
         expected = (before * opts.shortWindowMs) / span;
-        ratio = n / Math.max(expected, 1);
+        ratio = n / Math.max(expected, opts.minExpectedPerWindow);
       }
       const spike = n >= opts.minCount && expected >= 0 && ratio >= opts.ratio;
       if (!spike && !capHit) return;
