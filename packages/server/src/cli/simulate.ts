@@ -249,7 +249,7 @@ export async function runSimulateCommand(args: readonly string[], io: CliIo): Pr
   const now = Date.now();
   // start far enough back that the simulated timeline ends before now (the server refuses future events)
   const spanMs = (events / (Math.max(users, 1) * EVENTS_PER_USER_SECOND)) * 1000;
-  const start = now - Math.min(300 * DAY_MS, Math.max(DAY_MS, spanMs * 1.5 + DAY_MS));
+  const start = Math.floor(now - Math.min(300 * DAY_MS, Math.max(DAY_MS, spanMs * 1.5 + DAY_MS)));
   const idPrefix = values['id-prefix'] ?? `sim${seed}-${now.toString(36)}-`;
   const sim = createSimulator({ seed, users, attackRate, start, idPrefix });
   const target = new URL('/v1/events', base).href;

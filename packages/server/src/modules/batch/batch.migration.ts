@@ -52,7 +52,7 @@ export type BatchTables = {
  * `'0002_batches': { up: (db) => createBatchTables(db, dialect) }`.
  * @example await createBatchTables(db.kysely.withTables<BatchTables>(), 'sqlite');
  */
-export async function createBatchTables(db: Kysely<unknown>, _dialect: Dialect): Promise<void> {
+export async function createBatchTables<T>(db: Kysely<T>, _dialect: Dialect): Promise<void> {
   await db.schema
     .createTable('batches')
     .ifNotExists()
