@@ -15,6 +15,7 @@ import { appRoutes } from './modules/apps/app.routes.js';
 import type { AuthService } from './modules/auth/auth.service.js';
 import { keyRoutes } from './modules/auth/key.routes.js';
 import type { KeyService } from './modules/auth/key.service.js';
+import type { Shield } from './modules/enforcement/shield.js';
 import type { EventIngest } from './modules/events/event-ingest.js';
 import { eventRoutes } from './modules/events/event.routes.js';
 import { DecisionSchema } from './modules/events/event.schemas.js';
@@ -37,6 +38,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   readonly ingest: EventIngest;
   readonly webhooks: WebhookService;
+  /** Enforcement, cases and shared-intelligence routes. */
+  readonly shield?: Pick<Shield, 'routes'>;
   readonly clock: Clock;
   /** False while feature state is being restored (readyz answers 503). */
   readonly isReady: () => boolean;
@@ -110,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes({ db: deps.db, ingest: deps.ingest }));
   await app.register(userRoutes({ db: deps.db, clock: deps.clock }));
   await app.register(webhookRoutes({ webhooks: deps.webhooks }));
+  if (deps.shield !== undefined) await app.register(deps.shield.routes());
 
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
   await app.register(swaggerUi, { routePrefix: '/docs' });

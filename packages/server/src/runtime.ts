@@ -1,4 +1,10 @@
-import { createEngine, type Engine } from '@vigil/engine';
+import {
+  createCatalogue,
+  createEngine,
+  DEFAULT_ENGINE_CONFIG,
+  type Detector,
+  type Engine,
+} from '@vigil/engine';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppDeps } from './app.js';
 import { systemClock, type Clock } from './clock.js';
@@ -9,6 +15,7 @@ import { createAppService } from './modules/apps/app.service.js';
 import { createApiKeyStore } from './modules/auth/api-key.store.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createKeyService } from './modules/auth/key.service.js';
+import { createShield, type Shield } from './modules/enforcement/shield.js';
 import { createEventIngest, type EventIngest } from './modules/events/event-ingest.js';
 import {
   createSnapshotter,
@@ -30,8 +37,14 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   /** A pino logger; absent means silent. */
   readonly logger?: FastifyBaseLogger;
-  /** Makes the scoring engine (with its feature store). Default `createEngine()`. */
-  readonly createEngine?: () => Engine;
+  /**
+   * Makes the scoring engine (with its feature store). Default `createEngine()` with the shield's
+   * server-side detectors (shared intelligence, false-positive discount) after the catalogue;
+   * custom engines should append `shield.detectors` the same way.
+   */
+  readonly createEngine?: (shield: { readonly detectors: readonly Detector[] }) => Engine;
+  /** How often expired enforcements are lifted and overdue cases alerted (ms, default 30 s; 0: never). */
+  readonly sweepIntervalMs?: number;
 }
 
 /** The wired server minus the HTTP instance: what `buildApp`, `main.ts` and the CLI share. */
@@ -44,6 +57,8 @@ export interface Runtime extends AppDeps {
   readonly snapshotter: Snapshotter;
   /** How feature state was rebuilt at start. */
   readonly recovery: RecoveryReport;
+  /** Enforcement, review cases and shared intelligence. */
+  readonly shield: Shield;
   /** Delivers outbox messages (webhooks); running unless OUTBOX_DISPATCH=false. */
   readonly outbox: OutboxDispatcher;
   /** Drains the commit queue, saves a final feature snapshot and closes the database. */
@@ -67,15 +82,35 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     throw err;
   }
   const logger = opts.logger;
-  const makeEngine = opts.createEngine ?? (() => createEngine());
-  let engine = makeEngine();
+  let shield: Shield;
+  try {
+    shield = await createShield({
+      db,
+      clock,
+      // announced through the webhook outbox in the change's own transaction
+      events: {
+        emit: async (tx, app, type, data) => {
+          await webhooks.emit(tx, app, type, data);
+        },
+      },
+      wake: () => dispatcher.wake(),
+    });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const makeEngine =
+    opts.createEngine ??
+    ((s: { readonly detectors: readonly Detector[] }) =>
+      createEngine({ detectors: [...createCatalogue(DEFAULT_ENGINE_CONFIG), ...s.detectors] }));
+  let engine = makeEngine(shield);
   let recovery: RecoveryReport;
   try {
     try {
       recovery = await recoverFeatures({ db, engine, store: engine.store });
     } catch (err) {
       logger?.warn({ err }, 'feature snapshot unusable; rebuilding features from the whole event log');
-      engine = makeEngine();
+      engine = makeEngine(shield);
       recovery = await recoverFeatures({ db, engine, store: engine.store }, { ignoreSnapshot: true });
     }
   } catch (err) {
@@ -97,7 +132,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const ingest = createEventIngest(
     { db, engine, clock, metrics },
     {
-      commitHooks: [webhookDecisionHook(webhooks, () => dispatcher.wake())],
+      commitHooks: [shield.commitHook, webhookDecisionHook(webhooks, () => dispatcher.wake())],
       maxBatch: config.groupCommitMax,
       lastSeq: recovery.lastSeq,
       onCommitError: (err) => logger?.error({ err }, 'group commit failed'),
@@ -122,6 +157,11 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     { keys: createApiKeyStore(db), clock },
     { onTouchError: (err) => logger?.warn({ err }, 'recording key use failed') },
   );
+  const sweepMs = opts.sweepIntervalMs ?? 30_000;
+  const stopSweeper =
+    sweepMs > 0
+      ? shield.startSweeper(sweepMs, (err) => logger?.warn({ err }, 'enforcement sweep failed'))
+      : undefined;
   let closed = false;
   const runtime: Runtime = {
     config,
@@ -132,6 +172,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     ingest,
     snapshotter,
     recovery,
+    shield,
     auth,
     limiter: createRateLimiter(config.rateLimit, clock),
     apps: createAppService({ db, clock }),
@@ -146,6 +187,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       closed = true;
       if (timer !== undefined) clearInterval(timer);
       try {
+        await stopSweeper?.();
         await dispatcher.stop();
         await ingest.close();
         await snapshotter.snapshot();

@@ -53,8 +53,8 @@ export interface Shield {
   readonly commitHook: ShieldCommitHook;
   /** Expires enforcements, alerts on overdue cases and reloads the shared registries. */
   sweep(): Promise<SweepReport>;
-  /** Sweeps every `intervalMs` (unref'd timer); returns the stopper. */
-  startSweeper(intervalMs: number, onError: (err: unknown) => void): () => void;
+  /** Sweeps every `intervalMs` (unref'd timer); the returned stop waits for a sweep in progress. */
+  startSweeper(intervalMs: number, onError: (err: unknown) => void): () => Promise<void>;
   /** Every route: `/v1/enforcements`, `/v1/cases`, `/v1/intel`. */
   routes(): FastifyPluginAsyncTypebox;
 }
@@ -139,18 +139,20 @@ export async function createShield(
     },
     sweep,
     startSweeper(intervalMs, onError) {
-      let running = false;
+      let running: Promise<void> | undefined;
       const timer = setInterval(() => {
-        if (running) return;
-        running = true;
-        sweep()
-          .catch(onError)
+        if (running !== undefined) return;
+        running = sweep()
+          .then(() => undefined, onError)
           .finally(() => {
-            running = false;
+            running = undefined;
           });
       }, intervalMs);
       timer.unref();
-      return () => clearInterval(timer);
+      return async () => {
+        clearInterval(timer);
+        await running;
+      };
     },
     routes() {
       const now = () => clock.now();

@@ -401,7 +401,15 @@ describe('users and stats', () => {
       peakRisk: number;
       risk: number;
     }>();
-    expect(p).toMatchObject({ app: shop.id, user: 'bob', eventCount: 3, enforcements: [] });
+    expect(p).toMatchObject({ app: shop.id, user: 'bob', eventCount: 3 });
+    // the structuring payment (risk 0.70, guest tier) put a 24 h temporary suspension in force
+    expect(p.enforcements).toEqual([
+      expect.objectContaining({
+        action: 'temp_suspend',
+        status: 'active',
+        expiresAt: s.clock.now() + 86_400_000,
+      }),
+    ]);
     expect(p.recentDecisions.map((d) => d.eventId)).toEqual(['p-3', 'p-2', 'p-1']);
     expect(p.peakRisk).toBeGreaterThanOrEqual(p.risk);
     expect((await s.call('GET', '/v1/users/nobody', { key: shop.apiKey })).statusCode).toBe(404);
