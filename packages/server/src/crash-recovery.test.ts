@@ -60,8 +60,8 @@ function startChild(dataDir: string): Promise<Child> {
       () => reject(new Error(`server did not start in time:\n${out}\n${err}`)),
       20_000,
     );
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       for (const line of out.split('\n')) {
         if (!line.includes('"vigil listening"')) continue;
