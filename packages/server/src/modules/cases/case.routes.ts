@@ -3,7 +3,12 @@ import { TIERS } from '@vigil/engine';
 import Type from 'typebox';
 import { appScope } from '../../http/auth-hook.js';
 import { EpochMs, literalUnion, responses } from '../../http/schemas.js';
-import { actorOf, shownEnforcement } from '../enforcement/enforcement.routes.js';
+import {
+  actorOf,
+  optionalTextBody,
+  readOptionalText,
+  shownEnforcement,
+} from '../enforcement/enforcement.routes.js';
 import {
   CASE_NOTE_KINDS,
   CASE_PRIORITIES,
@@ -362,12 +367,7 @@ export function caseRoutes(deps: {
             tags: ['cases', 'enforcement'],
             summary: `${verb === 'approve' ? 'Approve' : 'Reject'} a pending enforcement of the case's user (409 unless pending)`,
             params: EnfParams,
-            body: Type.Optional(
-              Type.Object(
-                { note: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000 })) },
-                { additionalProperties: false },
-              ),
-            ),
+            body: optionalTextBody('note', 'why'),
             response: responses({ 200: Type.Ref('Enforcement'), 409: Type.Ref('Error') }),
           },
         },
@@ -378,7 +378,7 @@ export function caseRoutes(deps: {
             req.params.eid,
             verb === 'approve',
             actorOf(req),
-            req.body?.note,
+            readOptionalText(req.body, 'note'),
           );
           return shownEnforcement(e, deps.now());
         },

@@ -5,6 +5,7 @@ import Type from 'typebox';
 import { DomainError } from '../../errors.js';
 import { appScope, principalOf, requiredAppScope } from '../../http/auth-hook.js';
 import { EpochMs, literalUnion, responses } from '../../http/schemas.js';
+import { HANDLER_VALIDATES } from '../../http/validator.js';
 import { hasAdminRole } from '../auth/auth.service.js';
 import {
   APPLIED_ACTIONS,
@@ -144,10 +145,39 @@ const CreateBody = Type.Object(
   { additionalProperties: false },
 );
 
-const LiftBody = Type.Object(
-  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })) },
-  { additionalProperties: false },
-);
+/**
+ * An optional body `{ <field>?: string }` (documented; the handler validates, so a POST without a
+ * body is fine).
+ * @example optionalTextBody('reason')
+ */
+export function optionalTextBody(field: string, description: string) {
+  return {
+    ...Type.Object(
+      { [field]: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description })) },
+      { additionalProperties: false },
+    ),
+    [HANDLER_VALIDATES]: true,
+  };
+}
+
+/**
+ * Reads the optional text field of a body that may be absent; `validation_failed` for anything else.
+ * @example const reason = readOptionalText(req.body, 'reason');
+ */
+export function readOptionalText(body: unknown, field: string): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  const fail = (path: string, message: string): never => {
+    throw new DomainError('validation_failed', 'invalid body', { details: [{ path, message }] });
+  };
+  if (typeof body !== 'object' || Array.isArray(body))
+    return fail('/', `must be an object with an optional '${field}'`);
+  for (const k of Object.keys(body)) if (k !== field) fail(`/${k}`, 'unknown field');
+  const v: unknown = Reflect.get(body, field);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length < 1 || v.length > 1000)
+    return fail(`/${field}`, 'must be a string of 1 to 1000 characters');
+  return v;
+}
 
 /** The actor string of a request (`key:<id>`). @example actorOf(req) */
 export function actorOf(req: FastifyRequest): string {
@@ -279,7 +309,7 @@ export function enforcementRoutes(deps: {
           summary: 'Lift an enforcement (409 when it is already lifted, expired, rejected or superseded)',
           params: IdParams,
           querystring: AppQuery,
-          body: Type.Optional(LiftBody),
+          body: optionalTextBody('reason', 'why (default: lifted by hand)'),
           response: responses({ 200: Ref, 409: Type.Ref('Error') }),
         },
       },
@@ -288,7 +318,7 @@ export function enforcementRoutes(deps: {
         const e = await enforcement.lift(
           appScope(req, req.query.app),
           req.params.id,
-          req.body?.reason ?? 'lifted by hand',
+          readOptionalText(req.body, 'reason') ?? 'lifted by hand',
           actorOf(req),
         );
         return shownEnforcement(e, deps.now());
