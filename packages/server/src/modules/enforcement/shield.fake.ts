@@ -1,4 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
+import { createPgTestDatabaseUrl } from '../../storage/test-databases.js';
 import { createTestServer, type TestServer } from '../../testing/test-server.js';
 import { startFakeReceiver, type FakeReceiver } from '../webhooks/webhook-receiver.fake.js';
 
@@ -53,16 +54,35 @@ function parseBody(body: string): Delivered {
 
 let seq = 0;
 
+/** Where a harness keeps its data: extra environment (DATABASE_URL) and how to drop it. */
+export interface ShieldDatabase {
+  readonly env: Readonly<Record<string, string>>;
+  drop(): Promise<void>;
+}
+
+/** The test server's own SQLite file. @example startShieldHarness(await sqliteDatabase()) */
+export async function sqliteDatabase(): Promise<ShieldDatabase> {
+  return { env: {}, drop: async () => {} };
+}
+
+/** A fresh PostgreSQL database on the test server. @example startShieldHarness(await postgresDatabase()) */
+export async function postgresDatabase(): Promise<ShieldDatabase> {
+  const { url, drop } = await createPgTestDatabaseUrl();
+  return { env: { DATABASE_URL: url }, drop };
+}
+
 /**
  * Starts the harness (SQLite, fake clock, outbox delivered on demand, loopback webhooks allowed).
  * @example const h = await startShieldHarness(); const a = await h.newApp(); await h.event(a.key, { type: 'fraud_signal', user: 'u1' });
  */
-export async function startShieldHarness(env: Record<string, string> = {}): Promise<ShieldHarness> {
+export async function startShieldHarness(
+  database: ShieldDatabase = { env: {}, drop: async () => {} },
+): Promise<ShieldHarness> {
   const s = await createTestServer({
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     OUTBOX_DISPATCH: 'false',
     WEBHOOK_TIMEOUT_MS: '2000',
-    ...env,
+    ...database.env,
   });
   const viewerKey = (await s.rt.keys.create({ role: 'viewer', name: 'viewer' }, 'test')).key;
   const analystKey = (await s.rt.keys.create({ role: 'analyst', name: 'analyst' }, 'test')).key;
@@ -96,6 +116,7 @@ export async function startShieldHarness(env: Record<string, string> = {}): Prom
     async close() {
       await s.close();
       await receiver?.close();
+      await database.drop();
     },
   };
 }
