@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { VigilEvent } from '../events/event.js';
-import { count, distinct, sum, type FeatureSpec } from './feature-spec.js';
+import { count, distinct, neighbors, sum, type FeatureSpec } from './feature-spec.js';
 import { compilePlan } from './feature-store.js';
 import { createMemoryFeatureStore } from './memory-store.js';
 import { realisticEvents, realisticSpecs } from './realistic-plan.fixture.js';
@@ -131,6 +131,39 @@ describe('sliding windows (property)', () => {
           expect(v.c).toBeLessThanOrEqual(seen.length);
           expect(v.d).toBeLessThanOrEqual(new Set(seen.map((x) => x.value)).size);
           if (cur.login) expect(v.d).toBeGreaterThanOrEqual(1);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('neighbors (property)', () => {
+  it('are the newest distinct values by last-seen time, newest first, whatever the order', () => {
+    const spec = neighbors({ entity: 'user', of: 'device', max: 3 });
+    const plan = compilePlan([spec]);
+    const events = fc.array(
+      fc.record({ offset: fc.integer({ min: 0, max: 50 }), value: fc.integer({ min: 0, max: 7 }) }),
+      { maxLength: 60 },
+    );
+    fc.assert(
+      fc.property(events, (steps) => {
+        const store = createMemoryFeatureStore();
+        // Model: per value its newest time and when (arrival) it first reached that time.
+        const best = new Map<string, { at: number; arrival: number }>();
+        steps.forEach((st, i) => {
+          const device = `dev-${st.value}`;
+          const at = T0 + st.offset;
+          const got = store
+            .evaluate(plan, { id: `e${i}`, app: 'a', type: 'login', at, user: 'u', device })
+            .get(spec);
+          const want = [...best.entries()]
+            .sort((a, b) => b[1].at - a[1].at || b[1].arrival - a[1].arrival)
+            .slice(0, 3)
+            .map(([v]) => v);
+          expect(got).toEqual(want);
+          const prev = best.get(device);
+          if (prev === undefined || at > prev.at) best.set(device, { at, arrival: i });
         });
       }),
       { numRuns: 300 },

@@ -263,7 +263,7 @@ interface CompiledPlan {
   /** Entity kinds whose ids the plan reads (groups, `of`, `via`), read once per event into `ids`. */
   readonly idKinds: readonly number[];
   readonly ids: (string | undefined)[];
-  /** Entity kinds whose id hashes distinct specs need, computed once per event into `hashes`. */
+  /** Entity kinds whose id hashes distinct and neighbors specs need, once per event into `hashes`. */
   readonly hashKinds: readonly number[];
   readonly hashes: Int32Array;
   /** Fields read by the plan's last / sum and stats specs, and their values for the current event. */
@@ -425,7 +425,7 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       if (spec.kind === 'distinct' || spec.kind === 'neighbors') {
         of = kindIndex(spec.of);
         idKinds.add(of);
-        if (spec.kind === 'distinct') hashKinds.add(of);
+        hashKinds.add(of);
       }
       if (spec.kind === 'cluster') for (const k of spec.via) idKinds.add(kindIndex(k));
       const op: Op = {
@@ -592,7 +592,8 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       case 'neighbors': {
         values[op.slot] = t.neighborLists[op.local]?.[row] ?? op.empty;
         const v = cp.ids[op.of];
-        if (match && v !== undefined) neighborsAdd(c.f64, i, op.size, t.neighborsOf(op.local), row, v, at);
+        if (match && v !== undefined)
+          neighborsAdd(c, i, op.size, t.neighborsOf(op.local), row, v, cp.hashes[op.of]!, at);
         return;
       }
       case 'cluster':

@@ -39,8 +39,13 @@ export interface StateDef {
   readonly viaNs: readonly number[];
 }
 
-/** Inline distinct slots per row before an {@link ExactSet} is allocated. @example stateWords('distinct', 12, 0, 0); // DISTINCT_INLINE * 1.5 words */
+/** Inline distinct slots per row before an {@link ExactSet} is allocated. @example stateWords('distinct', 12, 0, 0); // 7 words: 4 hashes, 4 last-seen buckets, a mode flag */
 export const DISTINCT_INLINE = 4;
+/**
+ * Word of a distinct state that says whether the row's values live outside the row (1) or in
+ * its inline slots (0): reading it avoids touching the overflow array in the common case.
+ */
+const DISTINCT_FLAG = DISTINCT_INLINE / 2 + DISTINCT_INLINE;
 
 /** Exact windowed distinct set of one row: hash → last-seen bucket. @example const set: ExactSet = { kind: 'set', hashes: [], lasts: [], newest: -Infinity }; */
 export interface ExactSet {
@@ -65,14 +70,14 @@ export function stateWords(kind: FeatureKind, buckets: number, size: number, hal
     case 'stats':
       return halfLife > 0 ? 5 : 3;
     case 'distinct':
-      return DISTINCT_INLINE / 2 + DISTINCT_INLINE;
+      return DISTINCT_FLAG + 1;
     case 'last':
     case 'first':
       return 1;
     case 'hist':
       return Math.ceil(size / 2);
     case 'neighbors':
-      return Math.max(1, size);
+      return size <= 0 ? 1 : size + Math.ceil(size / 2);
     case 'cluster':
       return 0;
     default:
@@ -100,7 +105,7 @@ export function initState(def: StateDef, c: RowChunk, i: number): void {
       f[i] = Infinity;
       return;
     case 'neighbors':
-      f.fill(-Infinity, i, i + def.words);
+      f.fill(-Infinity, i, i + Math.max(1, def.size));
       return;
     case 'stats':
     case 'hist':
@@ -223,7 +228,7 @@ export function distinctAdd(
   h: number,
   k: number,
 ): boolean {
-  const x = big[row];
+  const x = c.f64[i + DISTINCT_FLAG] === 0 ? undefined : big[row];
   if (x === undefined) {
     const hs = c.i32;
     const ks = c.f64;
@@ -254,11 +259,13 @@ export function distinctAdd(
       ks[k0 + j] = -Infinity;
     }
     big[row] = set;
+    c.f64[i + DISTINCT_FLAG] = 1;
     return addToSet(big, row, set, buckets, exactLimit, precision, h, k);
   }
   if (x.kind === 'set') return addToSet(big, row, x, buckets, exactLimit, precision, h, k);
   if (k - x.sketch.head >= buckets) {
     big[row] = undefined;
+    c.f64[i + DISTINCT_FLAG] = 0;
     return distinctAdd(c, i, big, row, buckets, exactLimit, precision, h, k);
   }
   return x.sketch.add(h, k);
@@ -322,7 +329,7 @@ export function distinctCount(
   kc: number,
 ): number {
   const lo = kc - buckets + 1;
-  const x = big?.[row];
+  const x = c.f64[i + DISTINCT_FLAG] === 0 ? undefined : big?.[row];
   if (x === undefined) {
     const ks = c.f64;
     const k0 = i + DISTINCT_INLINE / 2;
@@ -348,8 +355,10 @@ export function lastGet(
   values: readonly (LastValue | undefined)[] | undefined,
   row: number,
 ): Seen<LastValue> | undefined {
+  const at = f[i]!;
+  if (at === -Infinity) return undefined; // never set: skip the values array
   const value = values?.[row];
-  return value === undefined ? undefined : { value, at: f[i]! };
+  return value === undefined ? undefined : { value, at };
 }
 
 /** Remembers a value unless a newer one is stored. @example lastSet(chunk.f64, i, values, row, '1.2.3.4', e.at); */
@@ -382,36 +391,47 @@ export function histCopy(u: Uint32Array, i: number, size: number, out: number[])
 /**
  * Adds a value seen at `at` to a neighbors state: newest first, at most `max`, each value once
  * with its newest time (an out-of-order event lands at its place; one older than a full list is
- * ignored). Lists are copy-on-write: a changed list is a new array, so a list handed out as a
- * feature value never changes afterwards, and the common case (the newest value seen again)
- * allocates nothing.
- * @example neighborsAdd(chunk.f64, i, 16, lists, row, 'dev-1', e.at);
+ * ignored). The row holds each entry's time (Float64 words i..i+max-1) and value hash (Int32 from
+ * word i+max), so finding a value compares hashes and touches a stored string only on a match.
+ * Lists are copy-on-write: a changed list is a new array, so a list handed out as a feature value
+ * never changes afterwards, and the common case (the newest value seen again) allocates nothing.
+ * @example neighborsAdd(chunk, i, 16, lists, row, 'dev-1', hashString32('dev-1'), e.at);
  */
 export function neighborsAdd(
-  t: Float64Array,
+  c: RowChunk,
   i: number,
   max: number,
   lists: (readonly string[] | undefined)[],
   row: number,
   v: string,
+  h: number,
   at: number,
 ): void {
   if (max <= 0) return;
+  const t = c.f64;
+  const hs = c.i32;
+  const h0 = 2 * (i + max);
   const old = lists[row];
   if (old === undefined) {
     lists[row] = [v];
     t[i] = at;
+    hs[h0] = h;
     return;
   }
   const n = old.length;
-  const found = old.indexOf(v);
+  let found = -1;
+  for (let j = 0; j < n; j++)
+    if (hs[h0 + j] === h && old[j] === v) {
+      found = j;
+      break;
+    }
   if (found === 0) {
     if (at > t[i]!) t[i] = at;
     return;
   }
   if (found > 0 && at <= t[i + found]!) return;
   if (found < 0 && n >= max && at < t[i + n - 1]!) return;
-  // Position among the others (entries at `found` excluded), then rebuild list and times.
+  // Position among the others (the entry at `found` excluded), then rebuild list, times, hashes.
   const list: string[] = [];
   let p = -1;
   for (let j = 0; j < n; j++) {
@@ -427,15 +447,24 @@ export function neighborsAdd(
     list.push(v);
   }
   if (list.length > max) list.length = max;
-  // Times: shift the old ones around the removed and inserted positions (right to left is safe
-  // for the part moving right, left to right for the part moving left).
+  // Shift the old times and hashes around the removed and inserted positions.
   if (found < 0) {
-    for (let j = Math.min(n, max - 1); j > p; j--) t[i + j] = t[i + j - 1]!;
+    for (let j = Math.min(n, max - 1); j > p; j--) {
+      t[i + j] = t[i + j - 1]!;
+      hs[h0 + j] = hs[h0 + j - 1]!;
+    }
   } else if (found > p) {
-    for (let j = found; j > p; j--) t[i + j] = t[i + j - 1]!;
+    for (let j = found; j > p; j--) {
+      t[i + j] = t[i + j - 1]!;
+      hs[h0 + j] = hs[h0 + j - 1]!;
+    }
   } else {
-    for (let j = found; j < p; j++) t[i + j] = t[i + j + 1]!;
+    for (let j = found; j < p; j++) {
+      t[i + j] = t[i + j + 1]!;
+      hs[h0 + j] = hs[h0 + j + 1]!;
+    }
   }
   t[i + p] = at;
+  hs[h0 + p] = h;
   lists[row] = list;
 }
