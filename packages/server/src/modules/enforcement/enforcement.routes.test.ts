@@ -251,6 +251,10 @@ describe('enforcement routes', () => {
       (await h.call('GET', '/v1/enforcements?user=tess&status=expired', a.key)).json<{ items: Shown[] }>()
         .items,
     ).toHaveLength(1);
+    expect((await h.call('GET', '/v1/users/tess', a.key)).json()).toMatchObject({
+      status: 'active',
+      enforcements: [],
+    });
     const report = await h.s.rt.shield.sweep();
     expect(report.expired).toBeGreaterThanOrEqual(1);
     const sent = (await h.delivered())
@@ -259,5 +263,20 @@ describe('enforcement routes', () => {
     expect(sent).toEqual(['enforcement.created', 'enforcement.lifted']);
     expect((await h.s.rt.shield.sweep()).expired).toBe(0);
     expect((await h.call('GET', '/v1/users/tess', a.key)).json()).toMatchObject({ status: 'active' });
+  });
+
+  it('documents its routes in the OpenAPI document', async () => {
+    const doc = (await h.s.call('GET', '/openapi.json')).json<{ paths: Record<string, unknown> }>();
+    for (const p of [
+      '/v1/enforcements',
+      '/v1/enforcements/{id}/lift',
+      '/v1/cases',
+      '/v1/cases/{id}/report',
+      '/v1/cases/{id}/enforcements/{eid}/approve',
+      '/v1/intel/shared',
+      '/v1/intel/settings',
+    ]) {
+      expect(Object.keys(doc.paths)).toContain(p);
+    }
   });
 });

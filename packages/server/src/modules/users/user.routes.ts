@@ -134,6 +134,7 @@ export function userRoutes(deps: { readonly db: Db; readonly clock: Clock }): Fa
       async (req) => {
         const appId = requiredAppScope(req, req.query.app);
         const p = await profileOf(db, appId, req.params.id);
+        const enforcements = await activeEnforcements(db, appId, p.userId, deps.clock.now());
         const decisions = await db.kysely
           .selectFrom('decisions')
           .select(['event_seq', 'event_id', 'type', 'at', 'risk', 'score', 'level', 'outcome'])
@@ -158,7 +159,8 @@ export function userRoutes(deps: { readonly db: Db; readonly clock: Clock }): Fa
           app: appId,
           user: p.userId,
           tier: p.tier,
-          status: p.status,
+          // from what is in force now, so an expiry shows before the sweeper rewrites users.status
+          status: userStatusOf(enforcements),
           behaviorScore: p.behaviorScore,
           accessLevel: p.accessLevel,
           risk: p.lastRisk,
@@ -178,7 +180,7 @@ export function userRoutes(deps: { readonly db: Db; readonly clock: Clock }): Fa
             level: d.level,
             outcome: d.outcome,
           })),
-          enforcements: await activeEnforcements(db, appId, p.userId, deps.clock.now()),
+          enforcements,
         };
       },
     );
