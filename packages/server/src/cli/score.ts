@@ -158,6 +158,7 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
   const showProgress =
     !values['no-progress'] && process.stderr.isTTY === true && io.env['VIGIL_PROGRESS'] !== '0';
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   let lastDraw = 0;
   let result: ScoreFileResult;
   try {
@@ -203,6 +204,8 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
   }
   if (values.json) {
     const t = result.totals;
+    // all threads of the process (getrusage), so the workers' CPU time counts
+    const cpu = process.cpuUsage(cpuStart);
     report(
       `${JSON.stringify({
         input,
@@ -213,6 +216,7 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
         scored: t.scored,
         rejected: t.errorCount,
         ms: Math.round(result.ms),
+        cpuMs: Math.round((cpu.user + cpu.system) / 1000),
         rowsPerSec: Math.round(t.rows / Math.max(result.ms / 1000, 1e-9)),
         byOutcome: t.byOutcome,
         byLevel: t.byLevel,

@@ -276,6 +276,19 @@ export function attrValue(cell: string): AttrValue {
   return cell;
 }
 
+/** Recently seen IP cells and their canonical form (null: not an IP): a user's events repeat their IPs. */
+const ipCache = new Map<string, string | null>();
+const IP_CACHE_MAX = 65_536;
+
+function cachedCanonicalIp(cell: string): string | undefined {
+  const hit = ipCache.get(cell);
+  if (hit !== undefined) return hit ?? undefined;
+  const ip = canonicalIp(cell);
+  if (ipCache.size >= IP_CACHE_MAX) ipCache.clear();
+  ipCache.set(cell, ip ?? null);
+  return ip;
+}
+
 function bad(problems: string[], field: string, message: string): void {
   problems.push(`${field}: ${message}`);
 }
@@ -384,7 +397,7 @@ export function rowToEvent(
         else currency = v.toUpperCase();
         break;
       case 'ip': {
-        const canonical = tooShort(v, 2) || tooLong(v, 45) ? undefined : canonicalIp(v);
+        const canonical = tooShort(v, 2) || tooLong(v, 45) ? undefined : cachedCanonicalIp(v);
         if (canonical === undefined)
           bad(problems, 'ip', `'${v.slice(0, 60)}' is not an IPv4 or IPv6 address`);
         else ip = canonical;

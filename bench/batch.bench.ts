@@ -1,0 +1,245 @@
+/**
+ * Batch benchmark: generates a CSV of simulator events (1,000,000 rows by default) in a temporary
+ * directory and scores it with `vigil score` (worker threads sharded by user, the default engine
+ * configuration). Prints human-readable lines, then ONE JSON line last:
+ * {"bench":"batch","rows_per_sec":N}
+ *
+ *   npm run bench:batch                      # 1,000,000 rows
+ *   npm run bench:batch -- --rows=200000     # smaller
+ *   cd bench && npx tsx batch.bench.ts --rows 200000 --workers 1
+ *
+ * Options: --rows N (1,000,000), --workers N (default: the CPUs available), --seed N (1), --keep
+ * (keep the CSV and the results).
+ *
+ * Method: rows_per_sec = input rows / wall time of the whole `vigil score` command, measured
+ * from spawning `node packages/server/bin/vigil.js score ...` to its exit: process start-up,
+ * loading the code, starting the workers, reading and parsing the CSV, validating every row,
+ * scoring, and writing one result row per input row in input order to a CSV file. The command's
+ * own figures are printed too: its scoring phase, and its CPU time over all threads (the machine
+ * is shared, so rows per CPU-second says what the code costs when others take the cores).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createSimulator, type SimulatedEvent } from '@vigil/engine';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OPTION_NAMES = ['rows', 'workers', 'seed'] as const;
+const parsedArgs = parseArgs({
+  options: {
+    ...Object.fromEntries(OPTION_NAMES.map((n) => [n, { type: 'string' }] as const)),
+    keep: { type: 'boolean', default: false },
+  },
+  allowPositionals: false,
+});
+/** Through `npm run bench:batch -- --name=value` npm hands flags over as npm_config_<name>. */
+function option(name: (typeof OPTION_NAMES)[number]): string | undefined {
+  const values: Readonly<Record<string, unknown>> = parsedArgs.values;
+  const direct = values[name];
+  if (typeof direct === 'string') return direct;
+  const env = process.env[`npm_config_${name}`];
+  return env !== undefined && env !== '' && env !== 'true' ? env : undefined;
+}
+function int(name: (typeof OPTION_NAMES)[number], dflt: number): number {
+  const v = option(name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive whole number, got '${v}'`);
+  return n;
+}
+const ROWS = int('rows', 1_000_000);
+const SEED = int('seed', 1);
+const WORKERS = option('workers');
+const KEEP = parsedArgs.values.keep === true || process.env['npm_config_keep'] === 'true';
+
+const log = (s = ''): void => {
+  process.stdout.write(`${s}\n`);
+};
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** The CSV columns: event fields, typed attrs.<key> columns and the label. */
+const COLUMNS = [
+  'id',
+  'type',
+  'at',
+  'user',
+  'tier',
+  'amount',
+  'currency',
+  'ip',
+  'device',
+  'user_agent',
+  'lat',
+  'lon',
+  'country',
+  'wallet',
+  'counterparty',
+  'merchant',
+  'email',
+  'referrer',
+  'content_hash',
+  'session',
+  'attrs.status:string',
+  'attrs.method:string',
+  'attrs.card:string',
+  'attrs.game:string',
+  'attrs.round',
+  'attrs.action',
+  'attrs.bet',
+  'attrs.payout',
+  'attrs.won',
+  'attrs.kind',
+  'attrs.mime',
+  'attrs.size',
+  'attrs.provider',
+  'attrs.screen',
+  'label',
+] as const;
+const ATTRS = [
+  'status',
+  'method',
+  'card',
+  'game',
+  'round',
+  'action',
+  'bet',
+  'payout',
+  'won',
+  'kind',
+  'mime',
+  'size',
+  'provider',
+  'screen',
+];
+
+function cell(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function row({ event: e, label }: SimulatedEvent): string {
+  const a = e.attrs ?? {};
+  const cells = [
+    e.id,
+    e.type,
+    e.at,
+    e.user,
+    e.tier,
+    e.amount,
+    e.currency,
+    e.ip,
+    e.device,
+    e.userAgent,
+    e.geo?.lat,
+    e.geo?.lon,
+    e.geo?.country,
+    e.wallet,
+    e.counterparty,
+    e.merchant,
+    e.email,
+    e.referrer,
+    e.contentHash,
+    e.session,
+    ...ATTRS.map((k) => a[k]),
+    label.malicious ? 1 : 0,
+  ];
+  return cells.map(cell).join(',');
+}
+
+async function countLines(file: string): Promise<number> {
+  let n = 0;
+  for await (const chunk of createReadStream(file)) {
+    const buf = chunk as Buffer;
+    for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
+  }
+  return n;
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-batch-'));
+const csv = path.join(dir, 'events.csv');
+const out = path.join(dir, 'scored.csv');
+try {
+  log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  const tGen = performance.now();
+  {
+    const ws = createWriteStream(csv);
+    ws.write(`${COLUMNS.join(',')}\n`);
+    const sim = createSimulator({ seed: SEED, users: 10_000, attackRate: 0.02 });
+    const lines: string[] = [];
+    for (let i = 0; i < ROWS; i++) {
+      lines.push(row(sim.next().value));
+      if (lines.length === 10_000 || i === ROWS - 1) {
+        if (!ws.write(`${lines.join('\n')}\n`)) await once(ws, 'drain');
+        lines.length = 0;
+      }
+    }
+    ws.end();
+    await once(ws, 'finish');
+  }
+  const size = statSync(csv).size;
+  log(
+    `generated ${fmt(ROWS)} rows (${(size / 1048576).toFixed(1)} MB) in ${((performance.now() - tGen) / 1000).toFixed(1)} s: ${csv}`,
+  );
+
+  const args = [
+    path.join(ROOT, 'packages/server/bin/vigil.js'),
+    'score',
+    csv,
+    '--out',
+    out,
+    '--json',
+    '--no-progress',
+  ];
+  if (WORKERS !== undefined) args.push('--workers', WORKERS);
+  const load = loadavg();
+  log(`running: vigil score (load average ${load.map((x) => x.toFixed(2)).join(' ')})`);
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  const wallMs = performance.now() - t0;
+  if (code !== 0) throw new Error(`vigil score exited with ${code}:\n${stdout}`);
+  const summary = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+    rows: number;
+    scored: number;
+    rejected: number;
+    ms: number;
+    cpuMs: number;
+    workers: number;
+    byOutcome: Record<string, number>;
+  };
+  const lines = await countLines(out);
+  if (summary.rows !== ROWS || lines !== ROWS + 1) {
+    throw new Error(`expected ${ROWS} result rows, got ${summary.rows} (file has ${lines - 1})`);
+  }
+  const rowsPerSec = ROWS / (wallMs / 1000);
+  log(
+    `vigil score: ${fmt(summary.rows)} rows (${fmt(summary.scored)} scored, ${fmt(summary.rejected)} rejected) with ${summary.workers} workers`,
+  );
+  log(`  whole command: ${(wallMs / 1000).toFixed(2)} s wall = ${fmt(rowsPerSec)} rows/s`);
+  log(`  scoring phase: ${(summary.ms / 1000).toFixed(2)} s = ${fmt(ROWS / (summary.ms / 1000))} rows/s`);
+  log(
+    `  CPU time (all threads): ${(summary.cpuMs / 1000).toFixed(2)} s = ${fmt(ROWS / (summary.cpuMs / 1000))} rows per CPU-second`,
+  );
+  log(
+    `  outcomes: ${Object.entries(summary.byOutcome)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(', ')}`,
+  );
+  log(
+    `  target >= 200,000 rows/s: ${rowsPerSec >= 200_000 ? 'met' : 'MISSED'}; load average at the end ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  log(JSON.stringify({ bench: 'batch', rows_per_sec: Math.round(rowsPerSec) }));
+} finally {
+  if (KEEP) log(`kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+}
