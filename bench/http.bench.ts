@@ -65,6 +65,21 @@ const log = (s = ''): void => {
   process.stdout.write(`${s}\n`);
 };
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+const fmtInt = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+/** Sums and counts of the group-commit histograms from Prometheus text. */
+async function commitMetrics(url: string): Promise<{ events: number; commits: number; seconds: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string): number => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : 0;
+  };
+  return {
+    events: value('vigil_group_commit_events_sum'),
+    commits: value('vigil_group_commit_events_count'),
+    seconds: value('vigil_group_commit_duration_seconds_sum'),
+  };
+}
 
 function describe(name: string, f: LoadFigures): string {
   const codes = Object.entries(f.statusCodes)
@@ -137,6 +152,7 @@ try {
   const statsBefore = (await (await fetch(`${vigil.url}/v1/stats`, { headers: auth })).json()) as {
     total: number;
   };
+  const commitsBefore = await commitMetrics(vigil.url);
   const vigilFig = await load({
     url: vigil.url,
     connections: CONNECTIONS,
@@ -151,6 +167,15 @@ try {
   log(
     `stored decisions during the measured run: ${(statsAfter.total - statsBefore.total).toLocaleString('en-US')} (2xx answers: ${vigilFig.ok.toLocaleString('en-US')})`,
   );
+  const commitsAfter = await commitMetrics(vigil.url);
+  const commits = commitsAfter.commits - commitsBefore.commits;
+  if (commits > 0) {
+    const events = commitsAfter.events - commitsBefore.events;
+    const secs = commitsAfter.seconds - commitsBefore.seconds;
+    log(
+      `group commits: ${fmtInt(commits / vigilFig.seconds)}/s, ${(events / commits).toFixed(1)} events per commit, ${((secs / commits) * 1000).toFixed(2)} ms per commit transaction (${((secs / vigilFig.seconds) * 100).toFixed(0)}% of the time)`,
+    );
+  }
   if (vigilFig.non2xx > 0 || vigilFig.errors > 0)
     log('WARNING: Vigil answered non-2xx or dropped requests (see status)');
 

@@ -106,6 +106,14 @@ describe('vigil score', () => {
     expect((await vigil('score', 'a.csv', '--workers', '0')).code).toBe(2);
     expect((await vigil('score', 'a.csv', '--format', 'xml')).code).toBe(2);
     expect((await vigil('score', 'a.csv', '--type', 'nope')).code).toBe(2);
+    const unwritable = await vigil(
+      'score',
+      path.join(dir, 'small.csv'),
+      '--out',
+      path.join(dir, 'no', 'such', 'dir.csv'),
+    );
+    expect(unwritable.code).toBe(1);
+    expect(unwritable.err).toMatch(/ENOENT/);
     const missing = await vigil('score', path.join(dir, 'missing.csv'));
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/cannot read/);

@@ -153,7 +153,13 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
 
   const toStdout = values.out === undefined;
   const outStream = toStdout ? undefined : createWriteStream(values.out!);
-  const out: ResultSink = outStream === undefined ? (chunk) => io.out(chunk) : streamSink(outStream);
+  let writeError: Error | undefined;
+  outStream?.on('error', (err) => (writeError ??= err));
+  const sink: ResultSink = outStream === undefined ? (chunk) => io.out(chunk) : streamSink(outStream);
+  const out: ResultSink = (chunk) => {
+    if (writeError !== undefined) throw writeError;
+    return sink(chunk);
+  };
   const report = toStdout ? io.err : io.out;
   const showProgress =
     !values['no-progress'] && process.stderr.isTTY === true && io.env['VIGIL_PROGRESS'] !== '0';
@@ -189,8 +195,14 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
     return 1;
   }
   if (outStream !== undefined) {
-    outStream.end();
-    await once(outStream, 'finish');
+    try {
+      if (writeError !== undefined) throw writeError;
+      outStream.end();
+      await once(outStream, 'finish');
+    } catch (err) {
+      io.err(`vigil: cannot write ${values.out}: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
   }
   if (showProgress)
     io.err(`${progressLine({ rows: result.totals.rows, bytes: 1, totalBytes: 1 }, started)}\n`);
