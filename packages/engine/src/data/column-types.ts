@@ -8,6 +8,7 @@ import { cellToNumber, isMissingCell, type Cell } from './data-table.js';
 
 /** What a column holds. `id` and `datetime` columns are not used as model features by default. */
 export const COLUMN_TYPES = ['numeric', 'boolean', 'categorical', 'datetime', 'id', 'empty'] as const;
+/** A column type. */
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 
 /** Label column names, most specific first (compared lower-cased, without spaces, dashes or dots). */
@@ -89,7 +90,7 @@ export function booleanCell(c: Cell | undefined): number {
   return BOOLEAN_TRUE.has(s) ? 1 : BOOLEAN_FALSE.has(s) ? 0 : NaN;
 }
 
-/** The text of a cell as a category name. */
+/** The text of a cell as a category name. @example cellText(' FR '); // 'FR' */
 export function cellText(c: Cell | undefined): string {
   return c === null || c === undefined ? '' : typeof c === 'string' ? c.trim() : String(c);
 }

@@ -17,6 +17,7 @@ export const DATA_ERROR_CODES = [
   'column_mismatch',
   'corrupt_package',
 ] as const;
+/** One data-preparation failure code. */
 export type DataErrorCode = (typeof DATA_ERROR_CODES)[number];
 
 /**

@@ -16,9 +16,11 @@ import { assertNever } from '../util/assert-never.js';
 
 /** Scalings of numeric columns. */
 export const SCALINGS = ['standard', 'minmax', 'none'] as const;
+/** A numeric scaling. */
 export type Scaling = (typeof SCALINGS)[number];
 /** Encodings of categorical columns. */
 export const CATEGORICAL_ENCODINGS = ['onehot', 'ordinal'] as const;
+/** A categorical encoding. */
 export type CategoricalEncoding = (typeof CATEGORICAL_ENCODINGS)[number];
 
 /** Options of {@link fitPreprocessor}. */
@@ -67,6 +69,7 @@ export type PreprocessStep =
 
 /** Package format name and version of a saved preprocessor. */
 export const PREPROCESSOR_FORMAT = 'vigil.preprocessor';
+/** Version of the preprocessor package format. */
 export const PREPROCESSOR_VERSION = 1;
 
 /** The JSON-able saved form of a preprocessor. */
@@ -103,7 +106,9 @@ export interface Preprocessor {
   toJSON(): PreprocessorPackage;
 }
 
+/** The category of values outside a column's top-K (one-hot column `name=(other)`). */
 export const OTHER_CATEGORY = '(other)';
+/** The category a missing categorical value counts as. */
 export const MISSING_CATEGORY = '(missing)';
 
 /**

@@ -27,6 +27,7 @@ import { createGrowWorkspace, growTree } from '../gbdt/tree-grower.js';
 
 /** Impurity criteria of forest splits. */
 export const FOREST_CRITERIA = ['gini', 'entropy'] as const;
+/** A forest split criterion. */
 export type ForestCriterion = (typeof FOREST_CRITERIA)[number];
 
 /** Training options of {@link trainRandomForest}. */
@@ -73,7 +74,9 @@ export interface RandomForestParams {
   readonly seed: number;
 }
 
+/** Package format name and version written by {@link RandomForestModel.toJSON}. */
 export const RANDOM_FOREST_FORMAT = 'vigil.random-forest';
+/** Version of the random forest package format. */
 export const RANDOM_FOREST_VERSION = 1;
 
 /** The JSON-able saved form of a forest. */
@@ -200,6 +203,7 @@ export function trainRandomForest(
         minSplitGain: 1e-12,
         leafScale: 1 / params.trees,
         featuresPerNode: params.featuresPerSplit < cols ? params.featuresPerSplit : 0,
+        perNodeHistograms: true,
         random,
       },
       ws,

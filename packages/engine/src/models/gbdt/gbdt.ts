@@ -33,6 +33,7 @@ import { createGrowWorkspace, growTree, type GrownTree } from './tree-grower.js'
 
 /** Metrics early stopping can watch on the validation set. */
 export const GBDT_EVAL_METRICS = ['logloss', 'auc', 'average-precision'] as const;
+/** A validation metric. */
 export type GbdtEvalMetric = (typeof GBDT_EVAL_METRICS)[number];
 
 /** Training options of {@link trainGbdt}. Every option has a default. */
@@ -107,6 +108,7 @@ export interface GbdtParams {
 
 /** Package format name and version written by {@link GbdtModel.toJSON}. */
 export const GBDT_FORMAT = 'vigil.gbdt';
+/** Version of the gbdt package format. */
 export const GBDT_VERSION = 1;
 
 /** The JSON-able saved form of a boosted model. */

@@ -28,6 +28,7 @@ import {
 
 /** How the summed score becomes the model's output. */
 export const OUTPUT_TRANSFORMS = ['sigmoid', 'identity'] as const;
+/** An output transform. */
 export type OutputTransform = (typeof OUTPUT_TRANSFORMS)[number];
 
 /** All trees of a model in flat arrays (see the module comment). */

@@ -21,6 +21,7 @@ import type { BinnedMatrix } from './binning.js';
 
 /** Split criteria. */
 export const SPLIT_CRITERIA = ['newton', 'gini', 'entropy'] as const;
+/** A split criterion. */
 export type SplitCriterion = (typeof SPLIT_CRITERIA)[number];
 
 /** Parameters of {@link growTree}. */
@@ -45,6 +46,12 @@ export interface GrowParams {
   readonly allowed?: Int32Array;
   /** Features drawn per node among the allowed ones (0: all of them). */
   readonly featuresPerNode: number;
+  /**
+   * Build a histogram per node for the drawn features only (no subtraction), sorting the rows
+   * of small nodes instead: cheaper when few features are drawn per node and bins are many
+   * (random forests). Default false (boosting: full histograms with subtraction).
+   */
+  readonly perNodeHistograms?: boolean;
   readonly random?: Random;
 }
 
@@ -70,6 +77,11 @@ export interface GrowWorkspace {
   readonly pool: Float64Array[];
   readonly histSize: number;
   readonly order: Int32Array;
+  /** Per-node mode: one feature's histogram, sort keys and bin groups. */
+  readonly featureHist: Float64Array;
+  readonly keys: Float64Array;
+  readonly groupBin: Int32Array;
+  readonly groupStats: Float64Array;
 }
 
 /**
@@ -77,11 +89,18 @@ export interface GrowWorkspace {
  * @example const ws = createGrowWorkspace(binned);
  */
 export function createGrowWorkspace(data: BinnedMatrix): GrowWorkspace {
+  let widest = 1;
+  for (let f = 0; f < data.cols; f++) widest = Math.max(widest, data.binCounts[f]! + 1);
+  const groups = Math.min(widest, data.rows + 1);
   return {
     tmp: new Uint32Array(data.rows),
     pool: [],
     histSize: data.histSlots * 3,
     order: new Int32Array(data.cols),
+    featureHist: new Float64Array(widest * 3),
+    keys: new Float64Array(data.rows),
+    groupBin: new Int32Array(groups),
+    groupStats: new Float64Array(groups * 3),
   };
 }
 
@@ -139,8 +158,9 @@ export function growTree(
     return b;
   };
   const release = (b: Float64Array): void => {
-    ws.pool.push(b);
+    if (b.length > 0) ws.pool.push(b);
   };
+  const perNode = p.perNodeHistograms === true;
   const addNode = (g: number, h: number): number => {
     const id = tree.feature.length;
     tree.feature.push(-1);
@@ -164,9 +184,12 @@ export function growTree(
   const root: Pending = newPending(addNode(g0, h0), 0, count, 0, g0, h0, count);
   const pending: Pending[] = [];
   if (canSplit(p, root)) {
-    root.hist = acquire();
-    buildHistogram(data, grad, hess, idx, 0, count, allowed, root.hist);
-    findSplit(data, p, root, allowed, ws.order);
+    if (perNode) findSplitPerNode(data, grad, hess, idx, p, root, allowed, ws);
+    else {
+      root.hist = acquire();
+      buildHistogram(data, grad, hess, idx, 0, count, allowed, root.hist);
+      findSplit(data, p, root, allowed, ws.order);
+    }
     pending.push(root);
   }
   let leaves = 1;
@@ -195,6 +218,14 @@ export function growTree(
     tree.right[nd.node] = R.node;
     tree.gain[nd.node] = nd.gain;
     leaves++;
+    if (perNode) {
+      for (const child of [L, R]) {
+        if (!canSplit(p, child)) continue;
+        findSplitPerNode(data, grad, hess, idx, p, child, allowed, ws);
+        pending.push(child);
+      }
+      continue;
+    }
     const splitL = canSplit(p, L);
     const splitR = canSplit(p, R);
     if (!splitL && !splitR) {
@@ -379,6 +410,8 @@ function findSplit(
       gl += hist[at]!;
       hl += hist[at + 1]!;
       cl += cb;
+      // Every non-missing row is left: the split "missing or not" is tried below, once.
+      if (cl === C - cm) break;
       // Missing values to the right.
       let gr = G - gl;
       let hr = H - hl;
@@ -419,6 +452,173 @@ function findSplit(
       }
     }
     // All non-missing rows left, missing rows right (a split on "is missing").
+    if (cm > 0 && cm < C) {
+      const glA = G - gm;
+      const hlA = H - hm;
+      const clA = C - cm;
+      if (clA >= minSamplesLeaf && cm >= minSamplesLeaf && hlA >= minChildWeight && hm >= minChildWeight) {
+        const gain = score(criterion, lambda, glA, hlA) + score(criterion, lambda, gm, hm) - parent;
+        if (gain > best) {
+          best = gain;
+          nd.feature = f;
+          nd.bin = nb - 1;
+          nd.defaultLeft = false;
+          nd.lg = glA;
+          nd.lh = hlA;
+          nd.lc = clA;
+        }
+      }
+    }
+  }
+  nd.gain = best;
+}
+
+/** Sort keys pack (bin, position in node) into one double: bin × 2^22 + position. */
+const KEY_SCALE = 4_194_304;
+
+/**
+ * Best split of a node over freshly drawn features, each from its own histogram: a dense one
+ * for large nodes, or, for nodes with few rows relative to the feature's bins, the node's rows
+ * sorted by bin. Same candidates, constraints and missing-value handling as {@link findSplit}.
+ */
+function findSplitPerNode(
+  data: BinnedMatrix,
+  grad: Float64Array,
+  hess: Float64Array,
+  idx: Uint32Array,
+  p: GrowParams,
+  nd: Pending,
+  allowed: Int32Array,
+  ws: GrowWorkspace,
+): void {
+  const { criterion, lambda, minChildWeight, minSamplesLeaf } = p;
+  const parent = score(criterion, lambda, nd.g, nd.h);
+  const G = nd.g;
+  const H = nd.h;
+  const C = nd.c;
+  const rows = data.rows;
+  const bins = data.bins;
+  const count = nd.end - nd.start;
+  const { order, featureHist, keys, groupBin, groupStats } = ws;
+  const m = allowed.length;
+  const limit =
+    p.featuresPerNode > 0 && p.featuresPerNode < m && p.random !== undefined ? p.featuresPerNode : m;
+  const sampling = limit < m;
+  if (sampling) order.set(allowed);
+  let best = 0;
+  let visited = 0;
+  for (let k = 0; k < m && visited < limit; k++) {
+    let f: number;
+    if (sampling) {
+      const j = k + Math.floor(p.random!.next() * (m - k));
+      f = order[j]!;
+      order[j] = order[k]!;
+      order[k] = f;
+    } else f = allowed[k]!;
+    const nb = data.binCounts[f]!;
+    if (nb < 2) continue;
+    const off = f * rows;
+    // Non-empty real bins of the node in ascending order, as groups (bin, g, h, c).
+    let groups = 0;
+    let gm = 0;
+    let hm = 0;
+    let cm = 0;
+    if (count * 4 >= nb || count >= KEY_SCALE) {
+      featureHist.fill(0, 0, (nb + 1) * 3);
+      for (let i = nd.start; i < nd.end; i++) {
+        const r = idx[i]!;
+        const at = bins[off + r]! * 3;
+        featureHist[at]! += grad[r]!;
+        featureHist[at + 1]! += hess[r]!;
+        featureHist[at + 2]! += 1;
+      }
+      for (let b = 0; b < nb; b++) {
+        const c = featureHist[b * 3 + 2]!;
+        if (c === 0) continue;
+        groupBin[groups] = b;
+        groupStats[groups * 3] = featureHist[b * 3]!;
+        groupStats[groups * 3 + 1] = featureHist[b * 3 + 1]!;
+        groupStats[groups * 3 + 2] = c;
+        groups++;
+      }
+      gm = featureHist[nb * 3]!;
+      hm = featureHist[nb * 3 + 1]!;
+      cm = featureHist[nb * 3 + 2]!;
+    } else {
+      for (let i = nd.start; i < nd.end; i++)
+        keys[i - nd.start] = bins[off + idx[i]!]! * KEY_SCALE + (i - nd.start);
+      const sorted = keys.subarray(0, count).sort();
+      let prev = -1;
+      for (let j = 0; j < count; j++) {
+        const key = sorted[j]!;
+        const b = Math.floor(key / KEY_SCALE);
+        const r = idx[nd.start + (key - b * KEY_SCALE)]!;
+        if (b >= nb) {
+          gm += grad[r]!;
+          hm += hess[r]!;
+          cm += 1;
+          continue;
+        }
+        if (b !== prev) {
+          groupBin[groups] = b;
+          groupStats[groups * 3] = 0;
+          groupStats[groups * 3 + 1] = 0;
+          groupStats[groups * 3 + 2] = 0;
+          groups++;
+          prev = b;
+        }
+        const at = (groups - 1) * 3;
+        groupStats[at]! += grad[r]!;
+        groupStats[at + 1]! += hess[r]!;
+        groupStats[at + 2]! += 1;
+      }
+    }
+    if (groups + (cm > 0 ? 1 : 0) < 2) continue; // constant in this node
+    visited++;
+    let gl = 0;
+    let hl = 0;
+    let cl = 0;
+    for (let j = 0; j + 1 < groups; j++) {
+      gl += groupStats[j * 3]!;
+      hl += groupStats[j * 3 + 1]!;
+      cl += groupStats[j * 3 + 2]!;
+      const b = groupBin[j]!;
+      let gr = G - gl;
+      let hr = H - hl;
+      let cr = C - cl;
+      if (cl >= minSamplesLeaf && cr >= minSamplesLeaf && hl >= minChildWeight && hr >= minChildWeight) {
+        const gain = score(criterion, lambda, gl, hl) + score(criterion, lambda, gr, hr) - parent;
+        if (gain > best) {
+          best = gain;
+          nd.feature = f;
+          nd.bin = b;
+          nd.defaultLeft = cm > 0 ? false : hl >= hr;
+          nd.lg = gl;
+          nd.lh = hl;
+          nd.lc = cl;
+        }
+      }
+      if (cm > 0) {
+        const gl2 = gl + gm;
+        const hl2 = hl + hm;
+        const cl2 = cl + cm;
+        gr = G - gl2;
+        hr = H - hl2;
+        cr = C - cl2;
+        if (cl2 >= minSamplesLeaf && cr >= minSamplesLeaf && hl2 >= minChildWeight && hr >= minChildWeight) {
+          const gain = score(criterion, lambda, gl2, hl2) + score(criterion, lambda, gr, hr) - parent;
+          if (gain > best) {
+            best = gain;
+            nd.feature = f;
+            nd.bin = b;
+            nd.defaultLeft = true;
+            nd.lg = gl2;
+            nd.lh = hl2;
+            nd.lc = cl2;
+          }
+        }
+      }
+    }
     if (cm > 0 && cm < C) {
       const glA = G - gm;
       const hlA = H - hm;
