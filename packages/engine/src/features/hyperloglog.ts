@@ -111,8 +111,9 @@ export class WindowedHyperLogLog {
   /** Newest bucket index written (-Infinity when empty). */
   head = -Infinity;
   private readonly union: Uint8Array;
-  /** Bucket range of the cached union (empty when lo > hi). */
-  private unionLo = 1;
+  /** Bucket range of the cached union, when `cached`. */
+  private cached = false;
+  private unionLo = 0;
   private unionHi = 0;
   private sumInv = 0;
   private zeros = 0;
@@ -148,7 +149,7 @@ export class WindowedHyperLogLog {
         }
       }
       // The cached union stays exact if none of its buckets was dropped; the new buckets are empty.
-      if (this.unionLo <= k - B) this.invalidate();
+      if (this.unionLo <= k - B) this.cached = false;
       else if (this.unionHi === this.head) this.unionHi = k;
       this.head = k;
     } else if (k <= this.head - B) return false;
@@ -156,7 +157,7 @@ export class WindowedHyperLogLog {
     const r = hllRank(hash, p);
     const at = (ringIndex(k, B) << p) + i;
     if (r > this.registers[at]!) this.registers[at] = r;
-    if (k >= this.unionLo && k <= this.unionHi) {
+    if (this.cached && k >= this.unionLo && k <= this.unionHi) {
       const u = this.union[i]!;
       if (r > u) {
         this.union[i] = r;
@@ -167,11 +168,6 @@ export class WindowedHyperLogLog {
     return true;
   }
 
-  private invalidate(): void {
-    this.unionLo = 1;
-    this.unionHi = 0;
-  }
-
   /** Estimated distinct hashes in the held buckets lo .. hi. */
   estimate(lo: number, hi: number): number {
     const B = this.buckets;
@@ -180,7 +176,7 @@ export class WindowedHyperLogLog {
     const from = lo > this.head - B + 1 ? lo : this.head - B + 1;
     const to = hi < this.head ? hi : this.head;
     if (this.head === -Infinity || !(from <= to)) return 0;
-    if (from !== this.unionLo || to !== this.unionHi) {
+    if (!this.cached || from !== this.unionLo || to !== this.unionHi) {
       const u = this.union;
       u.fill(0);
       let s = ringIndex(from, B);
@@ -203,6 +199,7 @@ export class WindowedHyperLogLog {
       this.zeros = zeros;
       this.unionLo = from;
       this.unionHi = to;
+      this.cached = true;
     }
     return hllEstimate(this.sumInv, this.zeros, m);
   }

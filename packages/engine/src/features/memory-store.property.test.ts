@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { VigilEvent } from '../events/event.js';
-import { count, distinct, neighbors, sum, type FeatureSpec } from './feature-spec.js';
+import { cluster, count, distinct, neighbors, sum, type FeatureSpec } from './feature-spec.js';
 import { compilePlan } from './feature-store.js';
 import { createMemoryFeatureStore } from './memory-store.js';
 import { realisticEvents, realisticSpecs } from './realistic-plan.fixture.js';
@@ -164,6 +164,58 @@ describe('neighbors (property)', () => {
           expect(got).toEqual(want);
           const prev = best.get(device);
           if (prev === undefined || at > prev.at) best.set(device, { at, arrival: i });
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('cluster (property)', () => {
+  it('is the number of users connected through shared devices or IPs (brute force)', () => {
+    // Two plans: one where devices and IPs have rows of their own (node cache words used), one
+    // where the cluster is the only spec (union-find maps only).
+    const c = cluster({ entity: 'user', via: ['device', 'ip'] });
+    const plans = [
+      compilePlan([c, count({ entity: 'device', window: 60_000 }), count({ entity: 'ip', window: 60_000 })]),
+      compilePlan([c]),
+    ];
+    const events = fc.array(
+      fc.record({
+        user: fc.integer({ min: 0, max: 9 }),
+        device: fc.option(fc.integer({ min: 0, max: 6 })),
+        ip: fc.option(fc.integer({ min: 0, max: 6 })),
+      }),
+      { maxLength: 50 },
+    );
+    fc.assert(
+      fc.property(events, fc.integer({ min: 0, max: 1 }), (steps, p) => {
+        const store = createMemoryFeatureStore();
+        const links: [string, string][] = [];
+        steps.forEach((st, i) => {
+          const e: VigilEvent = {
+            id: `e${i}`,
+            app: 'a',
+            type: 'login',
+            at: T0 + i,
+            user: `u${st.user}`,
+            ...(st.device === null ? {} : { device: `d${st.device}` }),
+            ...(st.ip === null ? {} : { ip: `i${st.ip}` }),
+          };
+          if (st.device !== null) links.push([`u:u${st.user}`, `d:d${st.device}`]);
+          if (st.ip !== null) links.push([`u:u${st.user}`, `i:i${st.ip}`]);
+          const seen = new Set([`u:u${st.user}`]);
+          for (let grew = true; grew;) {
+            grew = false;
+            for (const [a, b] of links)
+              if (seen.has(a) !== seen.has(b)) {
+                seen.add(a);
+                seen.add(b);
+                grew = true;
+              }
+          }
+          const users = [...seen].filter((x) => x.startsWith('u:')).length;
+          expect(store.evaluate(plans[p]!, e).get(c)).toEqual({ size: users });
         });
       }),
       { numRuns: 300 },

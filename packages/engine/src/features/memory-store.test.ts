@@ -381,6 +381,23 @@ describe('store', () => {
     expect(store.stats().entities).toBe(0);
   });
 
+  it('keeps cluster node caches in rows right after expire renumbers the union-find', () => {
+    const cl = cluster({ entity: 'user', via: ['device', 'ip'] });
+    const devices = count({ entity: 'device', window: HOUR });
+    const ips = count({ entity: 'ip', window: HOUR });
+    const { run, store } = setup([devices, cl, ips]);
+    run({ user: 'old', device: 'x', ip: 'gone', at: T0 });
+    run({ user: 'b', device: 'd', at: T0 + DAY });
+    run({ user: 'c', ip: 'i', at: T0 + DAY });
+    expect(store.expire(T0 + DAY)).toBe(3); // old, x, gone
+    expect(run({ user: 'n', device: 'd', ip: 'i', at: T0 + DAY + 1 }).get(cl)).toEqual({ size: 3 });
+    expect(run({ user: 'b', at: T0 + DAY + 2 }).get(cl)).toEqual({ size: 3 });
+    expect(run({ user: 'old', device: 'x', at: T0 + DAY + 3 }).get(cl)).toEqual({ size: 1 });
+    const copy = createMemoryFeatureStore();
+    copy.restore(store.snapshot());
+    expect(copy.snapshot()).toEqual(store.snapshot());
+  });
+
   it('reports entities and a byte estimate that grows with them', () => {
     const { run, store } = setup([c, last({ entity: 'user', field: 'ip' })]);
     expect(store.stats().entities).toBe(0);

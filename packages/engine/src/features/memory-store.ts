@@ -117,7 +117,7 @@ const nsIndex = (k: EntityKind): number => NAMESPACES.indexOf(ENTITY_NAMESPACE[k
 const kindIndex = (k: EntityKind): number => ENTITY_KINDS.indexOf(k);
 
 /** The parameters of a state that a spec determines (everything but its place). */
-type DefShape = Omit<StateDef, 'id' | 'key' | 'local' | 'off' | 'words'>;
+type DefShape = Omit<StateDef, 'id' | 'key' | 'local' | 'off' | 'words' | 'nodeOffs'>;
 
 function shapeOf(spec: FeatureSpec, o: Options): DefShape {
   const base = {
@@ -191,6 +191,13 @@ function register(reg: Registry, key: string, shape: DefShape): StateDef {
   const layout = reg.layouts[shape.ns]!;
   const cluster = shape.kind === 'cluster';
   const words = stateWords(shape.kind, shape.buckets, shape.size, shape.halfLife);
+  // A cluster keeps its union-find outside the rows, plus one node-cache word per node group.
+  const nodeOffs = cluster
+    ? [shape.ns, ...shape.viaNs].map((ns) => {
+        const l = reg.layouts[ns]!;
+        return l.words++;
+      })
+    : [];
   const def: StateDef = {
     ...shape,
     id: reg.defs.length,
@@ -198,6 +205,7 @@ function register(reg: Registry, key: string, shape: DefShape): StateDef {
     local: cluster ? reg.clusters.length : layout.defs.length,
     off: cluster ? 0 : layout.words,
     words,
+    nodeOffs,
   };
   if (cluster) reg.clusters.push(def);
   else {
@@ -219,6 +227,8 @@ interface ViaRef {
   /** Entity kind index of the via field. */
   readonly kind: number;
   readonly group: number;
+  /** Node-cache word in the via entity's row. */
+  readonly nodeOff: number;
 }
 
 /** One spec of a compiled plan, with its state's parameters copied in (one object shape). */
@@ -263,6 +273,14 @@ interface CompiledPlan {
   /** Entity kinds whose ids the plan reads (groups, `of`, `via`), read once per event into `ids`. */
   readonly idKinds: readonly number[];
   readonly ids: (string | undefined)[];
+  /**
+   * Rows resolved by this event's write groups, by entity kind (valid when `rowStamp[kind]` is
+   * the current `stamp`): clusters read their via entities' node-cache words there.
+   */
+  stamp: number;
+  readonly rowStamp: Float64Array;
+  readonly rowChunk: (RowChunk | undefined)[];
+  readonly rowBase: Float64Array;
   /** Entity kinds whose id hashes distinct and neighbors specs need, once per event into `hashes`. */
   readonly hashKinds: readonly number[];
   readonly hashes: Int32Array;
@@ -387,10 +405,10 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       return have;
     }
     const def = register(reg, key, shape);
-    // Existing rows of the namespace get room for the new state.
-    if (def.kind !== 'cluster')
+    // Existing rows of the namespaces it widened get room for the new state.
+    for (const ns of new Set([def.ns, ...def.viaNs]))
       for (const app of apps.values()) {
-        const t = app.tables[def.ns];
+        const t = app.tables[ns];
         if (t !== undefined) t.reshape(t.capacity);
       }
     return def;
@@ -448,7 +466,10 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
         of,
         via:
           spec.kind === 'cluster'
-            ? spec.via.map((k) => ({ kind: kindIndex(k), group: 1 + def.viaNs.indexOf(nsIndex(k)) }))
+            ? spec.via.map((k) => {
+                const group = 1 + def.viaNs.indexOf(nsIndex(k));
+                return { kind: kindIndex(k), group, nodeOff: def.nodeOffs[group]! };
+              })
             : [],
         hour: spec.kind === 'hist' && spec.of === 'hour',
         nums: [],
@@ -462,8 +483,10 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       }
       g.ops.push(op);
     });
-    // readAs groups first: they read the state as it was before this event.
-    const ordered = [...groups.values()].sort((a, b) => Number(a.write) - Number(b.write));
+    // readAs groups first: they read the state as it was before this event. Groups with clusters
+    // last: their via entities' rows are resolved by then.
+    const rank = (g: Group): number => (!g.write ? 0 : g.ops.some((op) => op.kind === 'cluster') ? 2 : 1);
+    const ordered = [...groups.values()].sort((a, b) => rank(a) - rank(b));
     const values = new Array<unknown>(plan.specs.length).fill(undefined);
     const cp: CompiledPlan = {
       groups: ordered,
@@ -472,6 +495,10 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       types,
       idKinds: [...idKinds],
       ids: new Array<string | undefined>(ENTITY_KINDS.length).fill(undefined),
+      stamp: 0,
+      rowStamp: new Float64Array(ENTITY_KINDS.length),
+      rowChunk: new Array<RowChunk | undefined>(ENTITY_KINDS.length).fill(undefined),
+      rowBase: new Float64Array(ENTITY_KINDS.length),
       hashKinds: [...hashKinds],
       hashes: new Int32Array(ENTITY_KINDS.length),
       lastFields,
@@ -501,28 +528,59 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
     return a;
   }
 
+  /**
+   * The node of an entity in a cluster's union-find, through the node-cache word of its row
+   * (`f[w]`: node + 1, 0 when not cached yet).
+   */
+  function cachedNode(
+    g: ClusterGraph,
+    group: number,
+    id: string,
+    f: Float64Array,
+    w: number,
+    at: number,
+  ): number {
+    const cached = f[w]!;
+    if (cached > 0) {
+      g.touch(cached - 1, at);
+      return cached - 1;
+    }
+    const x = g.node(group, id, at);
+    f[w] = x + 1;
+    return x;
+  }
+
   function clusterWrite(
     cp: CompiledPlan,
     op: Op,
     app: AppState,
+    c: RowChunk,
+    base: number,
     id: string,
     at: number,
     match: boolean,
   ): unknown {
     let g = app.clusters[op.local];
+    const mw = base + op.def.nodeOffs[0]!;
     if (!match) {
-      const node = g?.lookup(MEMBER_GROUP, id);
-      return { size: node === undefined || g === undefined ? 1 : g.membersOf(node) };
+      const cached = c.f64[mw]!;
+      return { size: g === undefined || cached === 0 ? 1 : g.membersOf(cached - 1) };
     }
     if (g === undefined) {
       g = new ClusterGraph(1 + op.def.viaNs.length, o.maxClusterLinks);
       while (app.clusters.length < op.local) app.clusters.push(undefined);
       app.clusters[op.local] = g;
     }
-    const m = g.node(MEMBER_GROUP, id, at);
+    const m = cachedNode(g, MEMBER_GROUP, id, c.f64, mw, at);
     for (const v of op.via) {
       const vid = cp.ids[v.kind];
-      if (vid !== undefined) g.link(m, g.node(v.group, vid, at));
+      if (vid === undefined) continue;
+      const vc = cp.rowStamp[v.kind] === cp.stamp ? cp.rowChunk[v.kind] : undefined;
+      const x =
+        vc === undefined
+          ? g.node(v.group, vid, at)
+          : cachedNode(g, v.group, vid, vc.f64, cp.rowBase[v.kind]! + v.nodeOff, at);
+      g.link(m, x);
     }
     return { size: g.membersOf(m) };
   }
@@ -597,7 +655,7 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
         return;
       }
       case 'cluster':
-        values[op.slot] = clusterWrite(cp, op, app, id, at, match);
+        values[op.slot] = clusterWrite(cp, op, app, c, i - op.off, id, at, match);
         return;
       default:
         assertNever(op.kind);
@@ -680,6 +738,7 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
     const tid = cp.types.size === 0 ? 0 : (cp.types.get(e.type) ?? 0);
     for (let f = 0; f < cp.lastFields.length; f++) cp.lastValues[f] = lastFieldValue(e, cp.lastFields[f]!);
     for (let f = 0; f < cp.numFields.length; f++) cp.numValues[f] = numericFieldValue(e, cp.numFields[f]!);
+    const stamp = (cp.stamp = cp.stamp + 1);
     const ids = cp.ids;
     for (const k of cp.idKinds) ids[k] = entityId(e, ENTITY_KINDS[k]!);
     for (const k of cp.hashKinds) {
@@ -704,6 +763,9 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
         const row = t.touch(id, at);
         const c = t.chunks[row >>> CHUNK_SHIFT]!;
         const base = (row & CHUNK_MASK) * t.words;
+        cp.rowStamp[g.kind] = stamp;
+        cp.rowChunk[g.kind] = c;
+        cp.rowBase[g.kind] = base;
         for (const op of g.ops) runWrite(cp, op, app, t, c, base + op.off, row, id, at, tid);
       } else {
         const t = app?.tables[g.ns];
@@ -712,6 +774,31 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       }
     }
     return cp.snapshot;
+  }
+
+  /**
+   * Walks the node-cache words of every cluster of an app: `rebuild` sets them from the
+   * union-find (after it renumbered its nodes), `verify` throws unless they match it (restore).
+   */
+  function clusterWords(app: AppState, clusters: readonly StateDef[], mode: 'rebuild' | 'verify'): void {
+    for (const def of clusters) {
+      const g = app.clusters[def.local];
+      [def.ns, ...def.viaNs].forEach((ns, group) => {
+        const t = app.tables[ns];
+        if (t === undefined) return;
+        const off = def.nodeOffs[group]!;
+        for (let row = 0; row < t.size; row++) {
+          const f = t.chunks[row >>> CHUNK_SHIFT]!.f64;
+          const w = (row & CHUNK_MASK) * t.words + off;
+          const key = t.keys[row];
+          const node = key === undefined ? undefined : g?.lookup(group, key);
+          const want = node === undefined ? 0 : node + 1;
+          if (mode === 'rebuild') f[w] = want;
+          else if (f[w] !== want && !(key !== undefined && f[w] === 0))
+            throw corruptSnapshot(`cluster node of ${key ?? `free row ${row}`} does not match`);
+        }
+      });
+    }
   }
 
   function expire(before: number): number {
@@ -735,6 +822,7 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
         live += g.n;
       });
       if (live === 0) apps.delete(name);
+      else clusterWords(app, reg.clusters, 'rebuild');
     }
     lastAppName = undefined;
     lastApp = undefined;
@@ -846,6 +934,7 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
         while (app.clusters.length < local) app.clusters.push(undefined);
         app.clusters[local] = ClusterGraph.read(r, 1 + def.viaNs.length, o.maxClusterLinks);
       }
+      clusterWords(app, next.clusters, 'verify');
       nextApps.set(name, app);
     }
     r.done();

@@ -37,6 +37,12 @@ export interface StateDef {
   readonly size: number;
   /** cluster: namespace index of each via node group (groups 1..). */
   readonly viaNs: readonly number[];
+  /**
+   * cluster: per node group (0: members, then via groups), the word of the group's namespace rows
+   * that caches the entity's node in the union-find (node + 1, 0 when unknown), so that linking
+   * needs no extra Map lookups.
+   */
+  readonly nodeOffs: readonly number[];
 }
 
 /** Inline distinct slots per row before an {@link ExactSet} is allocated. @example stateWords('distinct', 12, 0, 0); // 7 words: 4 hashes, 4 last-seen buckets, a mode flag */

@@ -73,6 +73,11 @@ export class ClusterGraph {
     return x;
   }
 
+  /** Marks a node seen at `at`. */
+  touch(x: number, at: number): void {
+    if (at > this.seen[x]!) this.seen[x] = at;
+  }
+
   /** The node of a value, or undefined when never seen. */
   lookup(group: number, id: string): number | undefined {
     return this.maps[group]!.get(id);
