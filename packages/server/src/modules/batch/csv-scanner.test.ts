@@ -88,6 +88,26 @@ describe('createCsvScanner', () => {
     );
   });
 
+  it('gives the same records, fields and problems for any text whatever the chunks (property)', () => {
+    const text = fc
+      .array(fc.constantFrom('a', 'b', ',', '"', '\n', '\r', '""'), { maxLength: 60 })
+      .map((a) => a.join(''));
+    fc.assert(
+      fc.property(text, fc.integer({ min: 1, max: 7 }), (t, chunk) => {
+        expect(scanAll(t, chunk)).toEqual(scanAll(t));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('an unterminated quote outranks text after a closing quote', () => {
+    expect(scanAll('""a,"x')[0]).toEqual({
+      line: 1,
+      fields: ['', 'x'],
+      problem: 'unterminated quoted field',
+    });
+  });
+
   it('round-trips cells written with csvCell (property)', () => {
     fc.assert(
       fc.property(

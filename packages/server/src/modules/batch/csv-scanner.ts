@@ -50,9 +50,12 @@ export function createCsvScanner(): CsvScanner {
   let start = 0;
   let end = 0;
   let quoted = false;
-  let unterminated = false;
-  let split: string[] | undefined;
-  let splitProblem: string | undefined;
+  // field boundaries of a quoted record, found by the scan that finds its end (no second pass)
+  const fStart: number[] = [];
+  const fEnd: number[] = [];
+  const fFlags: number[] = [];
+  let nf = 0;
+  let recordProblem: string | undefined;
 
   function findQuote(): void {
     if (quoteAt >= pos) return;
@@ -60,150 +63,102 @@ export function createCsvScanner(): CsvScanner {
     quoteAt = q === -1 ? buf.length : q;
   }
 
-  /** Scans a record that has a quote from `pos`; false when it needs more text. */
+  function addField(from: number, to: number, flags: number): void {
+    fStart[nf] = from;
+    fEnd[nf] = to;
+    fFlags[nf] = flags;
+    nf++;
+  }
+
+  /**
+   * Scans a record that has a quote from `pos`, recording each field's bounds; false when the
+   * record may continue in text not pushed yet. Only a quote that opens a field quotes it;
+   * elsewhere it is a plain character.
+   */
   function scanQuoted(): boolean {
     const n = buf.length;
     let i = pos;
-    let inQuotes = false;
-    let fieldStart = true;
     let newlines = 0;
-    while (i < n) {
-      if (inQuotes) {
-        const q = buf.indexOf('"', i);
-        if (q === -1) {
-          newlines += countNewlines(buf, i, n);
+    let problem: string | undefined;
+    nf = 0;
+    for (;;) {
+      if (i < n && buf.charCodeAt(i) === QUOTE) {
+        const from = i + 1;
+        let j = from;
+        let flags = QUOTED;
+        let close = -1;
+        for (;;) {
+          const q = buf.indexOf('"', j);
+          if (q === -1) break;
+          if (q + 1 >= n && !final) return false; // `"` or `""`: the next chunk decides
+          if (buf.charCodeAt(q + 1) === QUOTE) {
+            flags |= ESCAPED;
+            j = q + 2;
+            continue;
+          }
+          close = q;
+          break;
+        }
+        if (close === -1) {
+          if (!final) return false;
+          newlines += countNewlines(buf, from, n);
+          addField(from, n, flags);
+          problem = 'unterminated quoted field'; // the graver problem wins
           i = n;
           break;
         }
-        newlines += countNewlines(buf, i, q);
-        if (q + 1 >= n && !final) return false; // `"` or `""`: the next chunk decides
-        if (buf.charCodeAt(q + 1) === QUOTE) {
-          i = q + 2;
+        newlines += countNewlines(buf, from, close);
+        addField(from, close, flags);
+        let k = close + 1;
+        if (k >= n && !final) return false;
+        let c = k < n ? buf.charCodeAt(k) : LF;
+        if (c === CR && (k + 1 >= n || buf.charCodeAt(k + 1) === LF)) {
+          if (k + 1 >= n && !final) return false;
+          k++;
+          c = LF;
+        } else if (c !== COMMA && c !== LF) {
+          problem ??= `unexpected text after a closing quote in field ${nf}`;
+          while (k < n && (c = buf.charCodeAt(k)) !== COMMA && c !== LF) k++;
+          if (k >= n) {
+            if (!final) return false;
+            c = LF;
+          }
+        }
+        i = k;
+        if (c === COMMA) {
+          i++;
           continue;
         }
-        inQuotes = false;
-        i = q + 1;
-        continue;
+        break; // at the line end (or the end of the text)
       }
-      const c = buf.charCodeAt(i);
-      if (c === LF) break;
-      // only a quote that opens a field quotes; elsewhere it is a plain character
-      if (c === QUOTE && fieldStart) {
-        inQuotes = true;
+      const from = i;
+      while (i < n) {
+        const c = buf.charCodeAt(i);
+        if (c === COMMA || c === LF) break;
+        i++;
+      }
+      if (i >= n && !final) return false;
+      const to = i > from && buf.charCodeAt(i - 1) === CR && (i >= n || buf.charCodeAt(i) === LF) ? i - 1 : i;
+      addField(from, to, 0);
+      if (i < n && buf.charCodeAt(i) === COMMA) {
         i++;
         continue;
       }
-      if (c === COMMA) {
-        fieldStart = true;
-        i++;
-        continue;
-      }
-      // an unquoted field: jump to its end
-      fieldStart = false;
-      let j = i + 1;
-      while (j < n) {
-        const d = buf.charCodeAt(j);
-        if (d === COMMA || d === LF) break;
-        j++;
-      }
-      i = j;
+      break;
     }
-    if (i >= n && !final) return false;
     line = nextLine;
     start = pos;
+    end = i;
     quoted = true;
-    unterminated = inQuotes;
-    if (i < n) {
-      end = i > start && buf.charCodeAt(i - 1) === CR ? i - 1 : i;
-      pos = i + 1;
-      nextLine += newlines + 1;
-    } else {
-      end = n > start && buf.charCodeAt(n - 1) === CR && !inQuotes ? n - 1 : n;
-      pos = n;
-      nextLine += newlines + 1;
-    }
+    recordProblem = problem;
+    pos = i < n ? i + 1 : n;
+    nextLine += newlines + 1;
     return true;
   }
 
-  function splitQuoted(): void {
-    const fields: string[] = [];
-    let problem: string | undefined = unterminated ? 'unterminated quoted field' : undefined;
-    let i = start;
-    for (;;) {
-      if (i < end && buf.charCodeAt(i) === QUOTE) {
-        let value = '';
-        let from = ++i;
-        let closed = false;
-        while (i < end) {
-          const q = buf.indexOf('"', i);
-          if (q === -1 || q >= end) {
-            i = end;
-            break;
-          }
-          if (q + 1 < end && buf.charCodeAt(q + 1) === QUOTE) {
-            value += buf.slice(from, q + 1);
-            i = q + 2;
-            from = i;
-            continue;
-          }
-          value += buf.slice(from, q);
-          i = q + 1;
-          closed = true;
-          break;
-        }
-        if (!closed) value += buf.slice(from, end);
-        fields.push(value);
-        if (i < end && buf.charCodeAt(i) !== COMMA) {
-          problem ??= `unexpected text after a closing quote in field ${fields.length}`;
-          while (i < end && buf.charCodeAt(i) !== COMMA) i++;
-        }
-      } else {
-        const from = i;
-        while (i < end && buf.charCodeAt(i) !== COMMA) i++;
-        fields.push(buf.slice(from, i));
-      }
-      if (i >= end) break;
-      i++; // the comma
-      if (i >= end) {
-        fields.push('');
-        break;
-      }
-    }
-    split = fields;
-    splitProblem = problem;
-  }
-
-  /** Field k of a quoted record without splitting the fields after it. */
-  function quotedField(k: number): string | undefined {
-    let i = start;
-    for (let j = 0; ; j++) {
-      if (i < end && buf.charCodeAt(i) === QUOTE) {
-        if (j < k) {
-          // skip a quoted field: pairs of quotes are escapes
-          i++;
-          for (;;) {
-            const q = buf.indexOf('"', i);
-            if (q === -1 || q >= end) return undefined;
-            if (q + 1 < end && buf.charCodeAt(q + 1) === QUOTE) i = q + 2;
-            else {
-              i = q + 1;
-              break;
-            }
-          }
-          while (i < end && buf.charCodeAt(i) !== COMMA) i++;
-        } else {
-          splitQuoted();
-          return split![k];
-        }
-      } else {
-        const from = i;
-        while (i < end && buf.charCodeAt(i) !== COMMA) i++;
-        if (j === k) return buf.slice(from, i);
-      }
-      if (i >= end) return undefined;
-      i++; // the comma
-      if (i >= end) return j + 1 === k ? '' : undefined;
-    }
+  function quotedFieldAt(f: number): string {
+    const v = buf.slice(fStart[f], fEnd[f]);
+    return (fFlags[f]! & ESCAPED) !== 0 ? v.replace(DOUBLED_QUOTES, '"') : v;
   }
 
   return {
@@ -215,24 +170,18 @@ export function createCsvScanner(): CsvScanner {
     },
     next() {
       for (;;) {
-        split = undefined;
-        splitProblem = undefined;
         const n = buf.length;
         if (pos >= n) return false;
         const nl = buf.indexOf('\n', pos);
         if (nl === -1 && !final) return false;
         const lineEnd = nl === -1 ? n : nl;
         findQuote();
-        if (quoteAt < lineEnd) {
-          if (!scanQuoted()) return false;
-          return true;
-        }
+        if (quoteAt < lineEnd) return scanQuoted();
         line = nextLine++;
         start = pos;
         end = lineEnd > start && buf.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
         pos = nl === -1 ? n : nl + 1;
         quoted = false;
-        unterminated = false;
         if (end > start) return true;
         // empty line: skip
       }
@@ -241,11 +190,11 @@ export function createCsvScanner(): CsvScanner {
       return line;
     },
     fields() {
-      if (quoted) {
-        if (split === undefined) splitQuoted();
-        return split!.slice();
-      }
       const out: string[] = [];
+      if (quoted) {
+        for (let f = 0; f < nf; f++) out.push(quotedFieldAt(f));
+        return out;
+      }
       let from = start;
       for (;;) {
         const c = buf.indexOf(',', from);
@@ -258,10 +207,7 @@ export function createCsvScanner(): CsvScanner {
       }
     },
     field(k) {
-      if (quoted) {
-        if (split !== undefined) return split[k];
-        return quotedField(k);
-      }
+      if (quoted) return k < nf ? quotedFieldAt(k) : undefined;
       let from = start;
       for (let j = 0; j < k; j++) {
         const c = buf.indexOf(',', from);
@@ -272,12 +218,14 @@ export function createCsvScanner(): CsvScanner {
       return buf.slice(from, c === -1 || c >= end ? end : c);
     },
     problem() {
-      if (!quoted) return undefined;
-      if (split === undefined) splitQuoted();
-      return splitProblem;
+      return quoted ? recordProblem : undefined;
     },
   };
 }
+
+const QUOTED = 1;
+const ESCAPED = 2;
+const DOUBLED_QUOTES = /""/g;
 
 function countNewlines(s: string, from: number, to: number): number {
   let n = 0;
