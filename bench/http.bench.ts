@@ -21,7 +21,7 @@
  * connections. decisions_per_sec and bare_per_sec count 2xx answers per second; p99_ms is
  * Vigil's 99th percentile latency; ratio = decisions_per_sec / bare_per_sec.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -66,6 +66,19 @@ const log = (s = ''): void => {
 };
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 const fmtInt = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+/** CPU seconds (user + system, all threads) a process has used so far; undefined off Linux. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of /proc/<pid>/stat (11 and 12 after the command)
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Sums and counts of the group-commit histograms from Prometheus text. */
 async function commitMetrics(url: string): Promise<{ events: number; commits: number; seconds: number }> {
@@ -141,6 +154,7 @@ try {
     headers: auth,
   });
 
+  const bareCpu0 = cpuSeconds(bare.proc.pid);
   const bareFig = await load({
     url: bare.url,
     connections: CONNECTIONS,
@@ -148,11 +162,13 @@ try {
     bodies,
     headers: auth,
   });
+  const bareCpu = (cpuSeconds(bare.proc.pid) ?? Number.NaN) - (bareCpu0 ?? Number.NaN);
   log(describe('bare', bareFig));
   const statsBefore = (await (await fetch(`${vigil.url}/v1/stats`, { headers: auth })).json()) as {
     total: number;
   };
   const commitsBefore = await commitMetrics(vigil.url);
+  const vigilCpu0 = cpuSeconds(vigil.proc.pid);
   const vigilFig = await load({
     url: vigil.url,
     connections: CONNECTIONS,
@@ -160,7 +176,13 @@ try {
     bodies,
     headers: auth,
   });
+  const vigilCpu = (cpuSeconds(vigil.proc.pid) ?? Number.NaN) - (vigilCpu0 ?? Number.NaN);
   log(describe('vigil', vigilFig));
+  if (Number.isFinite(bareCpu) && Number.isFinite(vigilCpu)) {
+    log(
+      `server CPU during the runs: bare ${bareCpu.toFixed(1)} s (${fmtInt(bareFig.ok / bareCpu)} requests per CPU-second), vigil ${vigilCpu.toFixed(1)} s (${fmtInt(vigilFig.ok / vigilCpu)} decisions per CPU-second; ratio per CPU-second ${round(vigilFig.ok / vigilCpu / (bareFig.ok / bareCpu), 3)})`,
+    );
+  }
   const statsAfter = (await (await fetch(`${vigil.url}/v1/stats`, { headers: auth })).json()) as {
     total: number;
   };
