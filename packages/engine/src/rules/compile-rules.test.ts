@@ -175,13 +175,31 @@ describe('EXAMPLE_RULES (the spec rules made specific)', () => {
     expect(EXAMPLE_RULES[0]).toEqual(ML_SPEC_RULES[0]);
   });
 
-  it('velocity_check judges money events only', () => {
-    const [s] = run(c, base, [[MONEY_PER_HOUR, 11]]);
+  it('velocity_check limits new accounts, on money events only', () => {
+    const young: [FeatureSpec, unknown] = [FIRST_SEEN, T0 - 2 * HOUR];
+    const [s] = run(c, base, [[MONEY_PER_HOUR, 11], young]);
     expect(s).toMatchObject({ code: 'rule.velocity_check', score: 0.6, action: 'challenge' });
-    expect(run(c, base, [[MONEY_PER_HOUR, 10]])).toEqual([]);
+    expect(s?.reason).toBe(
+      '11 transactions in the last hour by an account first seen 0.08 days ago (limit 10 for accounts under a day old).',
+    );
+    expect(run(c, base, [[MONEY_PER_HOUR, 10], young])).toEqual([]);
+    // A guest's first payment: no first-seen time yet, age 0.
+    expect(
+      run(c, base, [
+        [MONEY_PER_HOUR, 11],
+        [FIRST_SEEN, undefined],
+      ]),
+    ).toHaveLength(1);
     // A busy payer's login or like is not itself a transaction.
-    expect(run(c, { ...base, type: 'social' }, [[MONEY_PER_HOUR, 15]])).toEqual([]);
-    expect(run(c, { ...base, type: 'withdrawal' }, [[MONEY_PER_HOUR, 15]])).toHaveLength(1);
+    expect(run(c, { ...base, type: 'social' }, [[MONEY_PER_HOUR, 15], young])).toEqual([]);
+    expect(run(c, { ...base, type: 'withdrawal' }, [[MONEY_PER_HOUR, 15], young])).toHaveLength(1);
+    // An established customer's shopping spree is left to the velocity spike detector.
+    expect(
+      run(c, base, [
+        [MONEY_PER_HOUR, 15],
+        [FIRST_SEEN, T0 - 30 * DAY],
+      ]),
+    ).toEqual([]);
   });
 
   it('location_anomaly: a traveller on their own device after a plausible flight is not asked', () => {

@@ -45,8 +45,11 @@ export const ML_SPEC_RULES: readonly RuleDef[] = Object.freeze([
  * Example rules to start an app from: the ML spec's three business rules (same ids, scores and
  * actions as {@link ML_SPEC_RULES}) made specific enough to run on live traffic.
  * - `amount_threshold`: as in the spec.
- * - `velocity_check`: judged on the money events themselves (payment, transfer, withdrawal), not on
- *   every login or like of a user who happened to pay a lot in the last hour.
+ * - `velocity_check`: a new-account velocity limit. Judged on the money events themselves
+ *   (payment, transfer, withdrawal), not on every login or like of a user who paid a lot in the
+ *   last hour, and on accounts under a day old: that is where card testing, promotion abuse and
+ *   bots burst, while an established customer's shopping spree is the velocity spike detector's
+ *   call (against the customer's own rate).
  * - `location_anomaly`: more than 1,000 km from the last known location AND either faster than a
  *   plane (over 900 km/h) or on a device first seen less than an hour ago. A traveller who flies
  *   with their own phone is not asked to verify; a stranger's new device far away is.
@@ -66,11 +69,13 @@ export const EXAMPLE_RULES: readonly RuleDef[] = Object.freeze([
     id: 'velocity_check',
     name: 'Velocity check',
     description:
-      'A payment, transfer or withdrawal by a user who made more than 10 of them within the hour needs additional verification.',
-    expression: "type in ['payment', 'transfer', 'withdrawal'] && transactions_per_hour > 10",
+      'A payment, transfer or withdrawal by an account less than a day old that made more than 10 of them within the hour needs additional verification.',
+    expression:
+      "type in ['payment', 'transfer', 'withdrawal'] && transactions_per_hour > 10 && account_age_days < 1.0",
     score: 0.6,
     action: 'additional_verification',
-    reason: '{{transactions_per_hour}} transactions by this user in the last hour (limit 10).',
+    reason:
+      '{{transactions_per_hour}} transactions in the last hour by an account first seen {{account_age_days}} days ago (limit 10 for accounts under a day old).',
   }),
   Object.freeze({
     id: 'location_anomaly',

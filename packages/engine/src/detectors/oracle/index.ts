@@ -36,7 +36,14 @@ export { createVelocityDetector, velocityFeatures, velocityRatioScore } from './
 export { createAmountDetector, amountFeatures } from './amount.detector.js';
 export { createPatternDetector, patternFeatures } from './pattern.detector.js';
 export { createGraphDetector, graphFeatures, GRAPH_SCORES } from './graph.detector.js';
-export { createTimingDetector, timingFeatures, utcHour, utcWeekday, isLateHour } from './timing.detector.js';
+export {
+  createTimingDetector,
+  timingFeatures,
+  utcHour,
+  utcWeekday,
+  isLateHour,
+  localHour,
+} from './timing.detector.js';
 
 /**
  * The oracle's five transaction analyzers as detectors, in the spec's order: `oracle.velocity`,

@@ -46,7 +46,10 @@ export type OutlierScale = (typeof OUTLIER_SCALES)[number];
 
 /** Options of the amount analyzer (`oracle.amount`). */
 export interface AmountOptions {
-  /** Transactions in the wallet's running stats before z-score / IQR checks apply. Default 10. */
+  /**
+   * Transactions in the wallet's running stats before z-score / IQR checks apply. Default 20: a
+   * heavy-tailed wallet's spread is underestimated from a handful of amounts, which inflates z.
+   */
   readonly minHistory: number;
   /** Half-life of the running amount stats; 0 keeps plain (undecayed) stats. Default 0. */
   readonly statsHalfLifeMs: number;
@@ -128,6 +131,16 @@ export interface GraphOptions {
 export interface TimingOptions {
   /** Transactions in the wallet's hour/day profile before deviation counts. Default 20. */
   readonly minHistory: number;
+  /**
+   * How long the wallet must have been seen before its profile counts: twenty transactions in two
+   * sessions say nothing about which hours and weekdays are usual. Default 7 days.
+   */
+  readonly minHistoryMs: number;
+  /**
+   * Judge late night in the sender's local solar time from the event's longitude (15° per hour)
+   * when the event has a geo; UTC otherwise. Default true: 03:00 UTC is mid-afternoon in Tokyo.
+   */
+  readonly useGeoOffset: boolean;
   /** First late-night hour (UTC, inclusive). Default 0. */
   readonly lateStartHour: number;
   /** End of the late night (UTC, exclusive); may be below the start to wrap midnight. Default 5. */
@@ -136,6 +149,12 @@ export interface TimingOptions {
   readonly rareHourShare: number;
   /** Share of the profile on this weekday under which the day is unusual. Default 0.03. */
   readonly rareDayShare: number;
+  /**
+   * Share of the unusual-hour score kept outside the late night: a wallet used at a new daytime
+   * hour is weak evidence, one used in the small hours when it never is, the takeover pattern.
+   * Default 0.5.
+   */
+  readonly unusualDaytimeFactor: number;
 }
 
 /** All options of the oracle's five analyzers, one object per analyzer. */
@@ -179,7 +198,7 @@ export const ORACLE_DEFAULTS: OracleOptions = Object.freeze({
     flashLoanTolerance: 0.05,
   }),
   amount: Object.freeze({
-    minHistory: 10,
+    minHistory: 20,
     statsHalfLifeMs: 0,
     minOutlierAmount: 100,
     minStdShare: 0.05,
@@ -215,10 +234,13 @@ export const ORACLE_DEFAULTS: OracleOptions = Object.freeze({
   }),
   timing: Object.freeze({
     minHistory: 20,
+    minHistoryMs: 7 * DAY,
+    useGeoOffset: true,
     lateStartHour: 0,
     lateEndHour: 5,
     rareHourShare: 0.02,
     rareDayShare: 0.03,
+    unusualDaytimeFactor: 0.5,
   }),
 });
 
@@ -320,10 +342,13 @@ export const OracleOptionsSchema = Type.Object(
       Type.Object(
         {
           minHistory: Count,
+          minHistoryMs: Ms0,
+          useGeoOffset: Type.Optional(Type.Boolean()),
           lateStartHour: Hour,
           lateEndHour: Hour,
           rareHourShare: Share,
           rareDayShare: Share,
+          unusualDaytimeFactor: Share,
         },
         closed,
       ),

@@ -44,6 +44,32 @@ describe('oracle analyzers on the in-memory feature store', () => {
     });
   });
 
+  it("a three-wallet ring with fresh amounts each round is caught from the loop's last leg on", () => {
+    const run = createPipeline();
+    const codes = (out: DetectorOutput) => out.signals.map((s) => s.code);
+    const ring = ['A', 'B', 'C'];
+    const leg = (i: number): { wallet: string; counterparty: string } => ({
+      wallet: ring[i % 3] ?? '',
+      counterparty: ring[(i + 1) % 3] ?? '',
+    });
+    const seen: string[][] = [];
+    let t = T0;
+    for (let round = 0; round < 3; round++) {
+      const amount = [2_500, 780, 3_900][round] ?? 0;
+      for (let i = 0; i < 3; i++) {
+        t += 4 * MINUTE;
+        seen.push(codes(run({ at: t, ...leg(i), amount: amount - i })));
+      }
+      t += 20 * MINUTE;
+    }
+    // Round 1: A→B is an ordinary payment, B→C passes the money through, C→A closes the loop.
+    expect(seen[0]).toEqual([]);
+    expect(seen[1]).toContain('oracle.pattern.pass_through');
+    expect(seen[2]).toContain('oracle.pattern.cycle');
+    // Every later leg closes the loop again.
+    for (const legs of seen.slice(3)) expect(legs).toContain('oracle.pattern.cycle');
+  });
+
   it('the same direction twice is not a round trip', () => {
     const run = createPipeline();
     run({ at: T0, wallet: 'A', counterparty: 'B', amount: 1_000 });

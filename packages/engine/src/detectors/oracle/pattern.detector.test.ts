@@ -173,6 +173,79 @@ describe('oracle.pattern: pass-through', () => {
   });
 });
 
+describe('oracle.pattern: circular flow (wash trading with new amounts each round)', () => {
+  it('flags money going back and forth between two wallets, whatever the amounts', () => {
+    // A paid B earlier today, B paid A 20 minutes ago, A pays B again with a fresh amount.
+    const snap = empty()
+      .set(F.reversePairLast, { value: 2_400, at: T0 - 20 * MINUTE })
+      .set(F.pairCount, 2);
+    const out = runDetector(d, tx({ amount: 3_100 }), snap);
+    expect(out.facets.analyzers?.pattern).toBe(65);
+    expect(out.signals).toHaveLength(1);
+    expect(out.signals[0]).toMatchObject({
+      code: 'oracle.pattern.back_and_forth',
+      alert: 'WASH_TRADING',
+      evidence: { recipient: 'B', pairTrades: 2, gapMs: 20 * MINUTE },
+    });
+    expect(out.signals[0]?.reason).toContain('for the 2nd time in the window');
+  });
+
+  it('does not call a single payback, or an old one, back and forth', () => {
+    // B paid A, A pays B for the first time: a payback, not a pattern.
+    const once = empty()
+      .set(F.reversePairLast, { value: 1_000, at: T0 - HOUR })
+      .set(F.pairCount, 1);
+    expect(runDetector(d, tx({ amount: 400 }), once).signals).toEqual([]);
+    const old = empty()
+      .set(F.reversePairLast, { value: 1_000, at: T0 - 3 * 24 * HOUR })
+      .set(F.pairCount, 2);
+    expect(runDetector(d, tx({ amount: 400 }), old).signals).toEqual([]);
+  });
+
+  it('flags a three-wallet loop A→B→C→A', () => {
+    // A pays B; B recently paid C, and C recently paid A (A received 15 minutes ago).
+    const snap = empty()
+      .set(F.recipientPaid, ['X', 'C'])
+      .set(F.payers, ['C', 'Y'])
+      .set(F.lastReceived, { value: 900, at: T0 - 15 * MINUTE });
+    const out = runDetector(d, tx({ amount: 2_000 }), snap);
+    expect(out.facets.analyzers?.pattern).toBe(70);
+    expect(out.signals[0]).toMatchObject({
+      code: 'oracle.pattern.cycle',
+      alert: 'WASH_TRADING',
+      evidence: { recipient: 'B', via: 'C' },
+    });
+  });
+
+  it('needs a shared wallet other than the two parties and money received within the window', () => {
+    const noLink = empty()
+      .set(F.recipientPaid, ['X'])
+      .set(F.payers, ['C'])
+      .set(F.lastReceived, { value: 900, at: T0 - 15 * MINUTE });
+    expect(runDetector(d, tx({ amount: 2_000 }), noLink).signals).toEqual([]);
+    // The recipient paid the sender itself: that is a two-wallet payback, not a loop.
+    const self = empty()
+      .set(F.recipientPaid, ['A'])
+      .set(F.payers, ['A', 'B'])
+      .set(F.lastReceived, { value: 900, at: T0 - 15 * MINUTE });
+    expect(runDetector(d, tx({ amount: 2_000 }), self).signals).toEqual([]);
+    // The loop's last payment reached the sender weeks ago.
+    const stale = empty()
+      .set(F.recipientPaid, ['C'])
+      .set(F.payers, ['C'])
+      .set(F.lastReceived, { value: 900, at: T0 - 20 * 24 * HOUR });
+    expect(runDetector(d, tx({ amount: 2_000 }), stale).signals).toEqual([]);
+  });
+
+  it('reports a round trip rather than a loop when the amount also comes straight back', () => {
+    const snap = empty()
+      .set(F.reversePairLast, { value: 1_000, at: T0 - 20 * MINUTE })
+      .set(F.pairCount, 3);
+    const out = runDetector(d, tx({ amount: 990 }), snap);
+    expect(out.signals.map((x) => x.code)).toEqual(['oracle.pattern.round_trip']);
+  });
+});
+
 describe('oracle.pattern: edge cases', () => {
   it('normal traffic scores 0', () => {
     const snap = empty()

@@ -7,9 +7,12 @@ import {
   type CountSpec,
   type DistinctSpec,
   type LastSpec,
+  type LastValue,
   type NeighborsSpec,
+  type Seen,
   type SumSpec,
 } from '../../features/feature-spec.js';
+import type { FeatureSnapshot } from '../../features/feature-store.js';
 import type { Detector, DetectorContext, DetectorOutput } from '../detector.js';
 import { ORACLE_DEFAULTS, type OracleOptions } from './oracle-options.js';
 import {
@@ -20,6 +23,12 @@ import {
   seenAmount,
   setAnalyzerScore,
 } from './oracle-shared.js';
+
+function ordinal(n: number): string {
+  const t = n % 100;
+  if (t >= 11 && t <= 13) return 'th';
+  return n % 10 === 1 ? 'st' : n % 10 === 2 ? 'nd' : n % 10 === 3 ? 'rd' : 'th';
+}
 
 /** Events may arrive a little out of order: a receipt stamped up to this much after the send still counts. */
 const CLOCK_SKEW_MS = 5_000;
@@ -51,6 +60,10 @@ export interface PatternFeatures {
   readonly recipientPayers: NeighborsSpec;
   /** The sender's recent payers, newest first (the first is who paid it last). */
   readonly payers: NeighborsSpec;
+  /** Recent payees of each address: keeps the state read as `recipientPaid`. */
+  readonly senderPaid: NeighborsSpec;
+  /** The recipient's recent payees: a payee that also paid the sender closes a three-wallet loop. */
+  readonly recipientPaid: NeighborsSpec;
 }
 
 /**
@@ -78,6 +91,8 @@ export function patternFeatures(
     lastReceived: last({ entity: 'counterparty', field: 'amount', types: t, readAs: 'wallet' }),
     recipientPayers: neighbors({ entity: 'counterparty', of: 'wallet', max, types: t }),
     payers: neighbors({ entity: 'counterparty', of: 'wallet', max, types: t, readAs: 'wallet' }),
+    senderPaid: neighbors({ entity: 'wallet', of: 'counterparty', max, types: t }),
+    recipientPaid: neighbors({ entity: 'wallet', of: 'counterparty', max, types: t, readAs: 'counterparty' }),
   };
 }
 
@@ -95,13 +110,65 @@ export function patternFeatures(
  *   many → 80 (LAYERING). With no per-amount feature kind, "same amount" is read as: the window's
  *   mean equals this amount and the previous one, which mixed amounts almost never do;
  * - pass-through: the sender forwards at least `passThroughMinShare` of what it received from a
- *   third party less than `passThroughWindowMs` ago → 55 (PATTERN_ANOMALY).
+ *   third party less than `passThroughWindowMs` ago → 55 (PATTERN_ANOMALY);
+ * - circular flow, whatever the amounts (wash trading re-draws them each round): back and forth,
+ *   the pair already traded this way in the round-trip window and the recipient paid the sender
+ *   back within it → 65; a three-wallet loop A→B→C→A, the recipient recently paid a wallet that
+ *   recently paid the sender, with money reaching the sender within the window → 70
+ *   (WASH_TRADING). Reported only when no round trip was.
  * @example createPatternDetector(resolveOracleOptions()).id // 'oracle.pattern'
  */
 export function createPatternDetector(opts: OracleOptions): Detector {
   const o = opts.pattern;
   const flash = opts.velocity;
   const F = patternFeatures(o, opts.graph.neighborMax);
+
+  /** Circular flow closed by sender → recipient (see the list above); returns its score or 0. */
+  function cycle(
+    at: number,
+    sender: string,
+    recipient: string,
+    back: Seen<LastValue> | undefined,
+    f: FeatureSnapshot,
+    out: DetectorOutput,
+  ): number {
+    if (back !== undefined && Math.abs(at - back.at) <= o.roundTripWindowMs) {
+      const trades = f.get(F.pairCount);
+      if (trades >= 2) {
+        emitFinding(
+          out,
+          'pattern',
+          'oracle.pattern.back_and_forth',
+          65,
+          'WASH_TRADING',
+          `The wallet pays ${recipient} for the ${trades}${ordinal(trades)} time in the window, and ${recipient} paid it back ${Math.round(Math.abs(at - back.at) / 60_000)} minutes ago: money going back and forth (wash trading).`,
+          { recipient, pairTrades: trades, gapMs: Math.abs(at - back.at) },
+        );
+        return 65;
+      }
+    }
+    const got = f.get(F.lastReceived);
+    if (got === undefined || !(Math.abs(at - got.at) <= o.roundTripWindowMs)) return 0;
+    const onward = f.get(F.recipientPaid);
+    if (onward.length === 0) return 0;
+    const payers = f.get(F.payers);
+    for (let i = 0; i < onward.length; i++) {
+      const via = onward[i];
+      if (via === undefined || via === sender || via === recipient || !payers.includes(via)) continue;
+      emitFinding(
+        out,
+        'pattern',
+        'oracle.pattern.cycle',
+        70,
+        'WASH_TRADING',
+        `The payment closes a loop: ${recipient} recently paid ${via}, which recently paid this wallet; funds travelling in a circle (wash trading).`,
+        { recipient, via },
+      );
+      return 70;
+    }
+    return 0;
+  }
+
   return {
     id: 'oracle.pattern',
     features: Object.freeze([
@@ -118,6 +185,8 @@ export function createPatternDetector(opts: OracleOptions): Detector {
       F.lastReceived,
       F.recipientPayers,
       F.payers,
+      F.senderPaid,
+      F.recipientPaid,
     ]),
     appliesTo: ORACLE_TYPES,
     detect(ctx: DetectorContext, out: DetectorOutput): void {
@@ -158,6 +227,7 @@ export function createPatternDetector(opts: OracleOptions): Detector {
 
       const back = f.get(F.reversePairLast);
       const backAmount = seenAmount(back);
+      let roundTrip = false;
       if (back !== undefined && backAmount !== undefined) {
         const dt = Math.abs(e.at - back.at);
         const isFlashLoan = dt <= flash.flashLoanWindowMs && amount >= flash.flashLoanMinAmount;
@@ -168,6 +238,7 @@ export function createPatternDetector(opts: OracleOptions): Detector {
         ) {
           const trades = f.get(F.pairCount);
           const s = trades >= 3 ? 90 : dt <= 3_600_000 ? 80 : 70;
+          roundTrip = true;
           if (s > score) score = s;
           emitFinding(
             out,
@@ -179,6 +250,11 @@ export function createPatternDetector(opts: OracleOptions): Detector {
             { amount, returned: backAmount, gapMs: dt, pairTrades: trades },
           );
         }
+      }
+
+      if (!roundTrip) {
+        const s = cycle(e.at, e.wallet, cp, back, f, out);
+        if (s > score) score = s;
       }
 
       if (fanOut >= o.layeringMinRecipients) {

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { VigilEvent } from '../../events/event.js';
 import { createFakeSnapshot, runDetector } from './feature-snapshot.fake.js';
 import { resolveOracleOptions } from './oracle-options.js';
-import { createTimingDetector, isLateHour, timingFeatures, utcHour, utcWeekday } from './timing.detector.js';
+import {
+  createTimingDetector,
+  isLateHour,
+  localHour,
+  timingFeatures,
+  utcHour,
+  utcWeekday,
+} from './timing.detector.js';
 
 const opts = resolveOracleOptions();
 const d = createTimingDetector(opts);
@@ -10,6 +17,8 @@ const F = timingFeatures();
 
 // Tuesday 2026-03-10.
 const tuesdayAt = (hour: number) => Date.UTC(2026, 2, 10, hour, 15);
+/** First seen two months before the test dates: a profile that spans weeks. */
+const LONG_AGO = Date.UTC(2026, 0, 10);
 
 function tx(at: number): VigilEvent {
   return { id: 'e1', app: 'app', type: 'payment', at, wallet: 'A', counterparty: 'B', amount: 100 };
@@ -20,7 +29,7 @@ function officeHours() {
   const hours = new Array<number>(24).fill(0);
   for (let h = 9; h <= 17; h++) hours[h] = 10;
   const days = [0, 18, 18, 18, 18, 18, 0];
-  return createFakeSnapshot(d.features).set(F.hours, hours).set(F.days, days);
+  return createFakeSnapshot(d.features).set(F.hours, hours).set(F.days, days).set(F.firstSeen, LONG_AGO);
 }
 
 describe('time helpers', () => {
@@ -49,7 +58,8 @@ describe('oracle.timing', () => {
     expect(out.signals).toEqual([]);
   });
 
-  it('an hour the wallet never uses scores 60', () => {
+  it('an hour the wallet never uses scores 60 (in full by day with unusualDaytimeFactor 1)', () => {
+    const d = createTimingDetector(resolveOracleOptions({ timing: { unusualDaytimeFactor: 1 } }));
     const out = runDetector(d, tx(tuesdayAt(21)), officeHours());
     expect(out.facets.analyzers?.timing).toBe(60);
     expect(out.signals[0]).toMatchObject({
@@ -60,17 +70,31 @@ describe('oracle.timing', () => {
     });
   });
 
+  it('by default halves an unusual hour outside the late night', () => {
+    const day = runDetector(d, tx(tuesdayAt(21)), officeHours());
+    expect(day.facets.analyzers?.timing).toBe(30);
+    expect(day.signals[0]).toMatchObject({ code: 'oracle.timing.unusual_hour', score: 0.3 });
+    // The same wallet at 03:00 on a weekday: the full 60, plus late night.
+    const night = runDetector(d, tx(tuesdayAt(3)), officeHours());
+    expect(night.signals.map((x) => [x.code, x.score])).toEqual([
+      ['oracle.timing.unusual_hour', 0.6],
+      ['oracle.timing.late_night', 0.3],
+    ]);
+  });
+
   it('smooths over neighbouring hours', () => {
     // Nothing at 18:00 itself, but 17:00 is busy: an hour next to the usual ones is not unusual.
     expect(runDetector(d, tx(tuesdayAt(18)), officeHours()).facets.analyzers?.timing).toBe(0);
   });
 
-  it('a rare hour scores 40', () => {
+  it('a rare hour scores 40 (20 by day)', () => {
     const hours = new Array<number>(24).fill(0);
     hours[12] = 99;
     hours[21] = 1;
-    const snap = createFakeSnapshot(d.features).set(F.hours, hours);
-    expect(runDetector(d, tx(tuesdayAt(21)), snap).facets.analyzers?.timing).toBe(40);
+    const snap = createFakeSnapshot(d.features).set(F.hours, hours).set(F.firstSeen, LONG_AGO);
+    expect(runDetector(d, tx(tuesdayAt(21)), snap).facets.analyzers?.timing).toBe(20);
+    const full = createTimingDetector(resolveOracleOptions({ timing: { unusualDaytimeFactor: 1 } }));
+    expect(runDetector(full, tx(tuesdayAt(21)), snap).facets.analyzers?.timing).toBe(40);
   });
 
   it('a weekday the wallet never uses scores 30, a rare one 15', () => {
@@ -79,7 +103,7 @@ describe('oracle.timing', () => {
     expect(out.facets.analyzers?.timing).toBe(30);
     expect(out.signals[0]).toMatchObject({ code: 'oracle.timing.unusual_day', evidence: { weekday: 6 } });
     const days = [2, 20, 20, 20, 20, 20, 0];
-    const snap = createFakeSnapshot(d.features).set(F.days, days);
+    const snap = createFakeSnapshot(d.features).set(F.days, days).set(F.firstSeen, LONG_AGO);
     expect(runDetector(d, tx(Date.UTC(2026, 2, 15, 11)), snap).facets.analyzers?.timing).toBe(15);
   });
 
@@ -98,7 +122,10 @@ describe('oracle.timing', () => {
     const hours = new Array<number>(24).fill(0);
     for (let h = 0; h < 6; h++) hours[h] = 10;
     const days = [10, 10, 10, 10, 10, 10, 0];
-    const snap = createFakeSnapshot(d.features).set(F.hours, hours).set(F.days, days);
+    const snap = createFakeSnapshot(d.features)
+      .set(F.hours, hours)
+      .set(F.days, days)
+      .set(F.firstSeen, LONG_AGO);
     const out = runDetector(d, tx(tuesdayAt(3)), snap);
     expect(out.facets.analyzers?.timing).toBe(10);
     expect(out.signals[0]).toMatchObject({ code: 'oracle.timing.late_night', evidence: { usual: true } });
@@ -116,6 +143,34 @@ describe('oracle.timing', () => {
       30,
     );
     expect(runDetector(d, tx(tuesdayAt(12)), createFakeSnapshot(d.features)).signals).toEqual([]);
+  });
+
+  it('judges no profile of a wallet seen for less than 7 days, however many transactions', () => {
+    // Ninety office-hour transactions, but all within the last two days.
+    const young = officeHours().set(F.firstSeen, tuesdayAt(11) - 2 * 24 * 3_600_000);
+    const out = runDetector(d, tx(tuesdayAt(21)), young);
+    expect(out.facets.analyzers?.timing).toBe(0);
+    expect(out.signals).toEqual([]);
+    expect(opts.timing.minHistoryMs).toBe(7 * 24 * 3_600_000);
+  });
+
+  it('judges late night in local solar time when the event has a geo', () => {
+    expect(localHour(Date.UTC(2026, 0, 1, 3), 139.7)).toBe(12);
+    expect(localHour(Date.UTC(2026, 0, 1, 3), -74)).toBe(22);
+    // 03:15 UTC is 12:15 in Tokyo: not late night there.
+    const tokyo = { ...tx(tuesdayAt(3)), geo: { lat: 35.7, lon: 139.7 } };
+    expect(runDetector(d, tokyo, createFakeSnapshot(d.features)).signals).toEqual([]);
+    // 18:15 UTC is 03:15 in Tokyo.
+    const night = runDetector(d, { ...tokyo, at: tuesdayAt(18) }, createFakeSnapshot(d.features));
+    expect(night.facets.analyzers?.timing).toBe(30);
+    expect(night.signals[0]).toMatchObject({
+      code: 'oracle.timing.late_night',
+      evidence: { hour: 3, local: true, usual: false },
+    });
+    expect(night.signals[0]?.reason).toContain('3:00 local time');
+    // Switched off: UTC as before.
+    const utc = createTimingDetector(resolveOracleOptions({ timing: { useGeoOffset: false } }));
+    expect(runDetector(utc, tokyo, createFakeSnapshot(utc.features)).facets.analyzers?.timing).toBe(30);
   });
 
   it('follows a configured late-night window', () => {

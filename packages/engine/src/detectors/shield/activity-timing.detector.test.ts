@@ -70,6 +70,20 @@ describe('activity-timing detector', () => {
     expect(s?.score).toBeCloseTo(0.5 * (0.6 + 0.4 * 0.5), 10);
   });
 
+  it('scores an unusual daytime hour at 40% of the night score: supporting evidence only', () => {
+    // The office-hours user active at 21:00 UTC: outside the profile, but not at night.
+    const [s] = run(OFFICE, { at: at(21) });
+    expect(s?.code).toBe('shield.activity_timing.unusual_hour');
+    expect(s?.evidence).toMatchObject({ localHour: 21, share: 0, night: false });
+    expect(s?.score).toBeCloseTo(0.5 * 0.4, 10);
+    expect(s?.severity).toBe('low');
+    const full = createActivityTimingDetector({ ...ACTIVITY_TIMING_DEFAULTS, daytimeFactor: 1 });
+    const fake = createFakeFeatures(full.features).set(f.hours, OFFICE).set(f.firstSeen, MONTH_AGO);
+    expect(
+      runDetector(full, testEvent({ type: 'login', user: 'u1', at: at(21) }), fake)[0]?.score,
+    ).toBeCloseTo(0.5, 10);
+  });
+
   it('leaves a habitual night owl alone', () => {
     expect(run(profile([1, 2, 3, 4], 20), { at: at(3) })).toEqual([]);
   });

@@ -28,9 +28,15 @@ export interface ActivityTimingOptions {
   readonly useGeoOffset: boolean;
   /** Score of night-time activity by a user without enough history (0 turns it off). */
   readonly nightScore: number;
+  /**
+   * Share of the score an unusual hour keeps by day. People shift their days (a late lunch, an
+   * evening off) far more than they start acting at 03:00, when account takeovers cluster, so an
+   * unusual daytime hour is supporting evidence rather than a finding of its own.
+   */
+  readonly daytimeFactor: number;
 }
 
-/** Defaults: unusual below 2% of ≥ 30 past events over ≥ 7 days; night 00:00-05:00 local. @example ACTIVITY_TIMING_DEFAULTS.minHistory; // 30 */
+/** Defaults: unusual below 2% of ≥ 30 past events over ≥ 7 days (40% of the score by day); night 00:00-05:00 local. @example ACTIVITY_TIMING_DEFAULTS.minHistory; // 30 */
 export const ACTIVITY_TIMING_DEFAULTS: ActivityTimingOptions = Object.freeze({
   enabled: true,
   impact: SIGNAL_EVENT_IMPACTS.behavioral_anomaly,
@@ -42,6 +48,7 @@ export const ACTIVITY_TIMING_DEFAULTS: ActivityTimingOptions = Object.freeze({
   nightEndHour: 5,
   useGeoOffset: true,
   nightScore: 0.15,
+  daytimeFactor: 0.4,
 });
 
 /** Schema of {@link ActivityTimingOptions} (every field optional). @example Compile(ActivityTimingOptionsSchema).Check({ nightStartHour: 23 }) */
@@ -57,6 +64,7 @@ export const ActivityTimingOptionsSchema = Type.Object(
     nightEndHour: optHour('Local hour the night ends, exclusive (default 5)'),
     useGeoOffset: Type.Optional(Type.Boolean({ description: 'Local time from longitude (default true)' })),
     nightScore: optUnit('Score of night activity without history, 0 = off (default 0.15)'),
+    daytimeFactor: optUnit('Share of the score an unusual hour keeps by day (default 0.4)'),
   },
   { additionalProperties: false },
 );
@@ -101,7 +109,8 @@ function clock(h: number, offset: number): string {
  * the user's UTC hour-of-day profile and an account at least `minHistoryMs` old, so the profile
  * spans days rather than one busy afternoon), activity in an hour holding less than `rareShare` of the
  * profile (the hour plus half of each neighbour, so a 09:00 habit also covers 08:xx) raises
- * `shield.activity_timing.unusual_hour`, scored by how rare. Without enough history, activity
+ * `shield.activity_timing.unusual_hour`, scored by how rare, in full at local night and
+ * `daytimeFactor` of it by day. Without enough history, activity
  * in the local night (longitude offset) raises a weak `shield.activity_timing.night`. A user
  * who habitually acts at night is left alone. Category `timing`.
  * @example const d = createActivityTimingDetector(ACTIVITY_TIMING_DEFAULTS); // 03:00 login of a 9-to-5 user -> fires
@@ -134,7 +143,7 @@ export function createActivityTimingDetector(opts: ActivityTimingOptions): Detec
         const near = here + 0.5 * ((h[mod24(utcHour - 1)] ?? 0) + (h[mod24(utcHour + 1)] ?? 0));
         const share = near / total;
         if (!(share < opts.rareShare)) return;
-        const score = graded(opts.impact, 1 - share / opts.rareShare);
+        const score = graded(opts.impact, 1 - share / opts.rareShare) * (night ? 1 : opts.daytimeFactor);
         const evidence: Record<string, EvidenceValue> = {
           utcHour,
           localHour,

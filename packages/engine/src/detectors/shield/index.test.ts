@@ -64,6 +64,7 @@ describe('shield options', () => {
     expectTypeOf<Fields<'ipReputation'>>().toEqualTypeOf<keyof ShieldOptions['ipReputation']>();
     expectTypeOf<Fields<'activityTiming'>>().toEqualTypeOf<keyof ShieldOptions['activityTiming']>();
     expectTypeOf<Fields<'signalEvents'>>().toEqualTypeOf<keyof ShieldOptions['signalEvents']>();
+    expectTypeOf<Fields<'accountTakeover'>>().toEqualTypeOf<keyof ShieldOptions['accountTakeover']>();
     expectTypeOf(createShieldDetectors).parameter(0).toEqualTypeOf<ShieldOptionsInput | undefined>();
     expectTypeOf<Partial<ShieldOptions>>().toExtend<ShieldOptionsInput>();
   });
@@ -85,7 +86,7 @@ describe('shield options', () => {
 });
 
 describe('createShieldDetectors', () => {
-  it('creates the nine detectors in rule order with stable ids', () => {
+  it("creates the spec's nine detectors in rule order, then the account-takeover one, with stable ids", () => {
     const ids = createShieldDetectors().map((d) => d.id);
     expect(ids).toEqual([
       'shield.signal_event',
@@ -97,6 +98,7 @@ describe('createShieldDetectors', () => {
       'shield.bot_behavior',
       'shield.ip_reputation',
       'shield.activity_timing',
+      'shield.account_takeover',
     ]);
     expect(ids).toEqual(Object.values(SHIELD_DETECTOR_IDS));
   });
@@ -105,7 +107,7 @@ describe('createShieldDetectors', () => {
     const ids = createShieldDetectors({ winRate: { enabled: false }, botBehavior: { enabled: false } }).map(
       (d) => d.id,
     );
-    expect(ids).toHaveLength(7);
+    expect(ids).toHaveLength(8);
     expect(ids).not.toContain('shield.win_rate_anomaly');
     expect(ids).not.toContain('shield.bot_behavior');
   });

@@ -14,12 +14,21 @@
  * | `shield.bot_behavior` (botBehavior) | `.automation`, `.user_agent`, `.burst` | behavior |
  * | `shield.ip_reputation` (ipReputation) | `.listed`, `.anonymizer`, `.shared` | reputation |
  * | `shield.activity_timing` (activityTiming) | `.unusual_hour`, `.night` | timing |
+ * | `shield.account_takeover` (accountTakeover) | `.new_device_cashout`, `.new_device_login_retry` | identity |
  *
+ * The last one goes beyond the spec's eight rules: it carries an account takeover past its first
+ * login (which impossible travel catches) to the session's later logins and cash-out.
  * Codes are the detector id plus the finding, e.g. `shield.impossible_travel.speed`.
  * @module
  */
 import Type, { type Static } from 'typebox';
 import type { Detector } from '../detector.js';
+import {
+  ACCOUNT_TAKEOVER_DEFAULTS,
+  AccountTakeoverOptionsSchema,
+  createAccountTakeoverDetector,
+  type AccountTakeoverOptions,
+} from './account-takeover.detector.js';
 import {
   ACTIVITY_TIMING_DEFAULTS,
   ActivityTimingOptionsSchema,
@@ -76,6 +85,7 @@ import {
   type WinRateOptions,
 } from './win-rate.detector.js';
 
+export * from './account-takeover.detector.js';
 export * from './activity-timing.detector.js';
 export * from './bot-behavior.detector.js';
 export * from './device-reuse.detector.js';
@@ -106,6 +116,8 @@ export interface ShieldOptions {
   readonly ipReputation: IpReputationOptions;
   /** Rule 8, `shield.activity_timing`. */
   readonly activityTiming: ActivityTimingOptions;
+  /** Beyond the spec: a takeover's session after its first login, `shield.account_takeover`. */
+  readonly accountTakeover: AccountTakeoverOptions;
 }
 
 /** What an app may configure: any detector, any of its fields; the rest keeps the defaults. */
@@ -126,6 +138,7 @@ export const SHIELD_DEFAULTS: ShieldOptions = Object.freeze({
   botBehavior: BOT_BEHAVIOR_DEFAULTS,
   ipReputation: IP_REPUTATION_DEFAULTS,
   activityTiming: ACTIVITY_TIMING_DEFAULTS,
+  accountTakeover: ACCOUNT_TAKEOVER_DEFAULTS,
 });
 
 /** Detector id of each options key. @example SHIELD_DETECTOR_IDS.deviceReuse; // 'shield.device_reuse' */
@@ -139,6 +152,7 @@ export const SHIELD_DETECTOR_IDS = Object.freeze({
   botBehavior: 'shield.bot_behavior',
   ipReputation: 'shield.ip_reputation',
   activityTiming: 'shield.activity_timing',
+  accountTakeover: 'shield.account_takeover',
 } as const satisfies Record<keyof ShieldOptions, string>);
 
 /**
@@ -157,6 +171,7 @@ export const ShieldOptionsSchema = Type.Object(
     botBehavior: Type.Optional(BotBehaviorOptionsSchema),
     ipReputation: Type.Optional(IpReputationOptionsSchema),
     activityTiming: Type.Optional(ActivityTimingOptionsSchema),
+    accountTakeover: Type.Optional(AccountTakeoverOptionsSchema),
   },
   { additionalProperties: false, description: 'Cross-app shield detectors' },
 );
@@ -181,6 +196,7 @@ export function resolveShieldOptions(opts: ShieldOptionsInput = {}): ShieldOptio
     botBehavior: mergeOptions(d.botBehavior, opts.botBehavior),
     ipReputation: mergeOptions(d.ipReputation, opts.ipReputation),
     activityTiming: mergeOptions(d.activityTiming, opts.activityTiming),
+    accountTakeover: mergeOptions(d.accountTakeover, opts.accountTakeover),
   });
 }
 
@@ -202,5 +218,6 @@ export function createShieldDetectors(opts: ShieldOptionsInput = {}): Detector[]
   if (o.botBehavior.enabled) out.push(createBotBehaviorDetector(o.botBehavior));
   if (o.ipReputation.enabled) out.push(createIpReputationDetector(o.ipReputation));
   if (o.activityTiming.enabled) out.push(createActivityTimingDetector(o.activityTiming));
+  if (o.accountTakeover.enabled) out.push(createAccountTakeoverDetector(o.accountTakeover));
   return out;
 }

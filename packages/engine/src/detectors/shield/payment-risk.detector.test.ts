@@ -17,8 +17,8 @@ const payment = (fields: Partial<VigilEvent> = {}) =>
 
 describe('payment-risk detector', () => {
   it('declares chargeback, payment, instrument and attempt features', () => {
-    expect(d.features).toHaveLength(10);
-    expect(new Set(d.features.map((s) => s.key)).size).toBe(10);
+    expect(d.features).toHaveLength(12);
+    expect(new Set(d.features.map((s) => s.key)).size).toBe(12);
     expect(f.userChargebacks).toMatchObject({
       kind: 'count',
       entity: 'user',
@@ -124,14 +124,62 @@ describe('payment-risk detector', () => {
 
   it('flags a failed payment in a burst of attempts (card testing)', () => {
     const failed = payment({ attrs: { status: 'DECLINED' } });
-    const [s] = runDetector(d, failed, fresh().set(f.userAttempts, 6));
+    // Five earlier attempts of 1.50 each, then this one of 50.
+    const micro = (n: number) =>
+      fresh()
+        .set(f.userAttempts, n)
+        .set(f.userAttemptSum, 50 + (n - 1) * 1.5);
+    const [s] = runDetector(d, failed, micro(6));
     expect(s?.code).toBe('shield.payment_risk.card_testing');
     expect(s?.score).toBeCloseTo(0.9 * 0.9 * (0.6 + 0.4 * 0.1), 10);
     expect(s?.reason).toContain('Payment DECLINED after 6 payment attempts in the last 10 minutes');
-    expect(codes(failed, fresh().set(f.userAttempts, 4))).toEqual([]);
-    expect(codes(payment({ attrs: { status: 'succeeded' } }), fresh().set(f.userAttempts, 20))).toEqual([]);
+    expect(s?.evidence).toMatchObject({ attempts: 6, meanAttemptAmount: 1.5 });
+    expect(codes(failed, micro(4))).toEqual([]);
+    // Twenty ordinary payments of about 40 in ten minutes, then a success: no card testing.
+    const spree = fresh()
+      .set(f.userAttempts, 20)
+      .set(f.userAttemptSum, 20 * 40);
+    expect(codes(payment({ attrs: { status: 'succeeded' } }), spree)).toEqual([]);
     const guest = testEvent({ type: 'payment', device: 'dev-7', attrs: { status: 'failed' } });
     expect(codes(guest, fresh().set(f.deviceAttempts, 15))).toEqual(['shield.payment_risk.card_testing']);
+  });
+
+  it('does not call one declined card in a shopping spree card testing', () => {
+    const failed = payment({ attrs: { status: 'declined' } });
+    // Six payments of about 40 in ten minutes, one declined.
+    expect(
+      codes(
+        failed,
+        fresh()
+          .set(f.userAttempts, 6)
+          .set(f.userAttemptSum, 6 * 40),
+      ),
+    ).toEqual([]);
+    // Fifteen of them with a decline is a burst no shopper makes.
+    const many = runDetector(
+      d,
+      failed,
+      fresh()
+        .set(f.userAttempts, 15)
+        .set(f.userAttemptSum, 15 * 40),
+    );
+    expect(many.map((x) => x.code)).toEqual(['shield.payment_risk.card_testing']);
+    expect(many[0]?.evidence['meanAttemptAmount']).toBeNull();
+    expect(many[0]?.reason).toContain('(at least 15 with a failure)');
+  });
+
+  it('flags any payment after a burst of tiny charges, the approved cash-out included', () => {
+    // Twelve attempts of about 1 on the device, then an approved 600.
+    const cashOut = payment({ amount: 600, attrs: { status: 'approved' } });
+    const burst = fresh()
+      .set(f.deviceAttempts, 13)
+      .set(f.deviceAttemptSum, 600 + 12 * 1.1);
+    const [s] = runDetector(d, cashOut, burst);
+    expect(s?.code).toBe('shield.payment_risk.card_testing');
+    expect(s?.evidence).toMatchObject({ attempts: 13, meanAttemptAmount: 1.1, status: 'approved' });
+    expect(s?.reason).toContain('Payment (approved) after 13 payment attempts');
+    // The first payment of a burst has no earlier attempts to judge.
+    expect(codes(cashOut, fresh().set(f.deviceAttempts, 1).set(f.deviceAttemptSum, 600))).toEqual([]);
   });
 
   it('reads no feature of an entity the event lacks', () => {

@@ -5,11 +5,13 @@ import {
   MINUTE,
   count,
   distinct,
+  sum,
   type CountSpec,
   type DistinctSpec,
+  type SumSpec,
 } from '../../features/feature-spec.js';
 import type { Detector, DetectorContext, DetectorOutput } from '../detector.js';
-import { optCount, optDuration, optEnabled, optStrings, optUnit } from './shield-options.js';
+import { optCount, optDuration, optEnabled, optPositive, optStrings, optUnit } from './shield-options.js';
 import { attrString, formatPeriod, graded, pushSignal, ramp, round } from './shield-signal.js';
 
 /** Options of the payment-risk detector. */
@@ -38,6 +40,13 @@ export interface PaymentRiskOptions {
   readonly attemptWindowMs: number;
   /** Payment attempts by one user or device in the window that, with a failed one, fire. */
   readonly cardTestingAttempts: number;
+  /**
+   * Card testers validate stolen cards with tiny charges. A burst whose earlier attempts average
+   * at most this amount is card testing on any payment (approved or not, the cash-out included);
+   * a burst of ordinary amounts needs a failure and three times `cardTestingAttempts`, since one
+   * declined card in a shopping spree is not card testing.
+   */
+  readonly microAmountMax: number;
   /** `attrs.status` values (lower case) that mean the payment failed. */
   readonly failedStatuses: readonly string[];
 }
@@ -56,6 +65,7 @@ export const PAYMENT_RISK_DEFAULTS: PaymentRiskOptions = Object.freeze({
   maxDevices: 5,
   attemptWindowMs: 10 * MINUTE,
   cardTestingAttempts: 5,
+  microAmountMax: 5,
   failedStatuses: Object.freeze(['failed', 'declined']),
 });
 
@@ -74,6 +84,7 @@ export const PaymentRiskOptionsSchema = Type.Object(
     maxDevices: optCount('Distinct devices per user that fire (default 5)'),
     attemptWindowMs: optDuration('Window for payment attempts (default 10 minutes)'),
     cardTestingAttempts: optCount('Attempts in the window that, with a failure, fire (default 5)'),
+    microAmountMax: optPositive('Mean attempt amount of a card-testing burst of tiny charges (default 5)'),
     failedStatuses: optStrings("attrs.status values meaning failure (default 'failed', 'declined')"),
   },
   { additionalProperties: false },
@@ -91,6 +102,9 @@ export interface PaymentRiskFeatures {
   readonly userDevices: DistinctSpec;
   readonly userAttempts: CountSpec;
   readonly deviceAttempts: CountSpec;
+  /** Amounts of the user's and the device's payment attempts in the attempt window (this one included). */
+  readonly userAttemptSum: SumSpec;
+  readonly deviceAttemptSum: SumSpec;
 }
 
 /** @example paymentRiskFeatures(PAYMENT_RISK_DEFAULTS).userChargebacks.types; // ['chargeback'] */
@@ -108,6 +122,8 @@ export function paymentRiskFeatures(opts: PaymentRiskOptions): PaymentRiskFeatur
     userDevices: distinct({ entity: 'user', of: 'device', window: opts.instrumentWindowMs }),
     userAttempts: count({ entity: 'user', ...pay, window: opts.attemptWindowMs }),
     deviceAttempts: count({ entity: 'device', ...pay, window: opts.attemptWindowMs }),
+    userAttemptSum: sum({ entity: 'user', ...pay, field: 'amount', window: opts.attemptWindowMs }),
+    deviceAttemptSum: sum({ entity: 'device', ...pay, field: 'amount', window: opts.attemptWindowMs }),
   };
 }
 
@@ -126,7 +142,9 @@ const WEIGHT = {
  * on payments, transfers and withdrawals a user's chargeback ratio (`.chargeback_ratio`), a
  * device or instrument charged back beyond the user's own chargebacks (`.linked_chargeback`),
  * a merchant's chargeback ratio (`.merchant_chargebacks`), many instruments or devices per user
- * (`.many_instruments`), and a failed payment in a burst of attempts (`.card_testing`).
+ * (`.many_instruments`), and card testing (`.card_testing`): a payment in a burst of attempts by
+ * one user or device whose earlier attempts are tiny charges, or a failed payment in a burst of
+ * three times as many ordinary ones.
  * Category `report`.
  * @example const d = createPaymentRiskDetector(PAYMENT_RISK_DEFAULTS); // withdrawal by a user with 2 chargebacks in 5 payments -> fires
  */
@@ -151,6 +169,8 @@ export function createPaymentRiskDetector(opts: PaymentRiskOptions): Detector {
       f.userDevices,
       f.userAttempts,
       f.deviceAttempts,
+      f.userAttemptSum,
+      f.deviceAttemptSum,
     ],
     appliesTo: ['payment', 'transfer', 'withdrawal', 'chargeback'],
     detect(ctx: DetectorContext, out: DetectorOutput): void {
@@ -252,24 +272,41 @@ export function createPaymentRiskDetector(opts: PaymentRiskOptions): Detector {
 
       if (e.type === 'payment') {
         const status = attrString(e, 'status');
-        if (status !== undefined && failed.has(status.toLowerCase())) {
-          const attempts = Math.max(
-            user === undefined ? 0 : fs.get(f.userAttempts),
-            e.device === undefined ? 0 : fs.get(f.deviceAttempts),
-          );
-          if (attempts >= opts.cardTestingAttempts) {
+        const isFailed = status !== undefined && failed.has(status.toLowerCase());
+        const userN = user === undefined ? 0 : fs.get(f.userAttempts);
+        const devN = e.device === undefined ? 0 : fs.get(f.deviceAttempts);
+        // The busier of the user's and the device's bursts, with its amounts.
+        const byDevice = devN > userN;
+        const attempts = byDevice ? devN : userN;
+        if (attempts >= opts.cardTestingAttempts) {
+          const total = byDevice ? fs.get(f.deviceAttemptSum) : fs.get(f.userAttemptSum);
+          const amount = e.amount !== undefined && Number.isFinite(e.amount) ? e.amount : 0;
+          const priorMean = (total - amount) / (attempts - 1);
+          const micro = attempts > 1 && Number.isFinite(priorMean) && priorMean <= opts.microAmountMax;
+          const large = isFailed && attempts >= 3 * opts.cardTestingAttempts;
+          if (micro || large) {
             const score = graded(
               impact * WEIGHT.cardTesting,
               ramp(attempts, opts.cardTestingAttempts, opts.cardTestingAttempts * 3),
             );
+            const what =
+              status === undefined ? 'Payment' : isFailed ? `Payment ${status}` : `Payment (${status})`;
+            const burst = micro
+              ? `whose earlier attempts average ${round(priorMean, 2)} (tiny charges, at most ${opts.microAmountMax})`
+              : `(at least ${3 * opts.cardTestingAttempts} with a failure)`;
             pushSignal(
               out,
               'shield.payment_risk.card_testing',
               score,
               'report',
-              `Payment ${status} after ${attempts} payment attempts in the last ${attemptWindow} by the same user or device ` +
-                `(threshold ${opts.cardTestingAttempts}): card testing; score ${round(score, 2)}.`,
-              { status, attempts, threshold: opts.cardTestingAttempts },
+              `${what} after ${attempts} payment attempts in the last ${attemptWindow} by the same user or device ` +
+                `(threshold ${opts.cardTestingAttempts}) ${burst}: card testing; score ${round(score, 2)}.`,
+              {
+                status: status ?? null,
+                attempts,
+                threshold: opts.cardTestingAttempts,
+                meanAttemptAmount: micro ? round(priorMean, 2) : null,
+              },
             );
           }
         }

@@ -94,8 +94,8 @@ describe('shield scenarios through the in-memory feature store', () => {
     ).toBe(6);
   });
 
-  it("spots a player winning far more often than the app's population (stats of won)", () => {
-    const send = createShield();
+  it("spots a player winning far more often than the app's population (stats of won, z test)", () => {
+    const send = createShield({ winRate: { test: 'z', minGames: 30 } });
     let t = START + 12 * HOUR;
     // 40 ordinary players, 16 games each, winning 7 of 16 (43.75%): 640 results.
     for (let p = 0; p < 40; p++) {
@@ -151,6 +151,47 @@ describe('shield scenarios through the in-memory feature store', () => {
       attrs: { won: true, payout: 250 },
     });
     expect(codes(jackpot)).toEqual(['shield.win_rate_anomaly.multiplier']);
+  });
+
+  it('spots a winning streak by the binomial tail within 20 games and carries it to the bets', () => {
+    const send = createShield();
+    let t = START + 12 * HOUR;
+    // 40 ordinary players, 16 games each, winning 7 of 16; none of them is flagged.
+    for (let p = 0; p < 40; p++) {
+      for (let g = 0; g < 16; g++) {
+        const won = g < 7;
+        send({ type: 'game_bet', at: (t += 2 * SECOND), user: `p${p}`, amount: 2 });
+        const out = send({
+          type: 'game_result',
+          at: (t += 3 * SECOND),
+          user: `p${p}`,
+          amount: 2,
+          attrs: { won, payout: won ? 4 : 0 },
+        });
+        expect(out).toEqual([]);
+      }
+    }
+    // A cheater who wins every round: bet, result, bet, result...
+    const flagged: string[] = [];
+    for (let g = 0; g < 20; g++) {
+      const b = send({ type: 'game_bet', at: (t += 20 * SECOND), user: 'cheat', amount: 2 });
+      const r = send({
+        type: 'game_result',
+        at: (t += 5 * SECOND),
+        user: 'cheat',
+        amount: 2,
+        attrs: { won: true, payout: 4 },
+      });
+      if (b.some((s) => s.code === 'shield.win_rate_anomaly.rate')) flagged.push(`bet ${g + 1}`);
+      if (r.some((s) => s.code === 'shield.win_rate_anomaly.rate')) flagged.push(`result ${g + 1}`);
+    }
+    // The app wins 45% (the cheater's own wins included): 15 straight wins have a tail of 6e-6,
+    // 14 of 1.4e-5; from then on every bet and result is flagged.
+    expect(flagged[0]).toBe('result 15');
+    expect(flagged).toEqual([
+      'result 15',
+      ...[16, 17, 18, 19, 20].flatMap((g) => [`bet ${g}`, `result ${g}`]),
+    ]);
   });
 
   it('sees a velocity spike against a week of steady payments', () => {

@@ -4,6 +4,8 @@ import { createFakeFeatures, runDetector, testEvent } from './features.fake.js';
 import { WIN_RATE_DEFAULTS, createWinRateDetector, winRateFeatures } from './win-rate.detector.js';
 
 const d = createWinRateDetector(WIN_RATE_DEFAULTS);
+/** The z-score test over at least 30 games, results only (the defaults before the binomial tail). */
+const zd = createWinRateDetector({ ...WIN_RATE_DEFAULTS, test: 'z', minGames: 30, checkBets: false });
 const f = winRateFeatures();
 const result = (amount: number | undefined, attrs: Record<string, AttrValue>, user: string | null = 'u1') =>
   testEvent({
@@ -24,7 +26,8 @@ describe('win-rate detector', () => {
     expect(d.features).toEqual([f.userWins, f.appWins]);
     expect(f.userWins).toMatchObject({ kind: 'stats', entity: 'user', field: 'won', types: ['game_result'] });
     expect(f.appWins).toMatchObject({ kind: 'stats', entity: 'app', field: 'won', types: ['game_result'] });
-    expect(d.appliesTo).toEqual(['game_result']);
+    expect(d.appliesTo).toEqual(['game_result', 'game_bet']);
+    expect(zd.appliesTo).toEqual(['game_result']);
   });
 
   describe('win multiplier (spec: win amount > 100x bet)', () => {
@@ -61,7 +64,8 @@ describe('win-rate detector', () => {
     });
   });
 
-  describe('win rate against the population (binomial z-score)', () => {
+  describe('win rate against the population (test z: binomial z-score)', () => {
+    const d = zd;
     it('fires for 45 wins of 50 where the app wins 48%', () => {
       const [s] = runDetector(d, result(5, { payout: 9.6, won: true }), history(44, 49));
       const z = (45 - 50 * 0.48) / Math.sqrt(50 * 0.48 * 0.52);
@@ -111,6 +115,65 @@ describe('win-rate detector', () => {
       expect(runDetector(d, result(5, {}), history(45, 49))).toEqual([]);
       expect(runDetector(d, result(5, { won: 'yes' }), history(45, 49))).toEqual([]);
       expect(runDetector(d, result(5, { won: true }, null), history(45, 49))).toEqual([]);
+    });
+  });
+
+  describe('win rate against the population (default: exact binomial tail)', () => {
+    const bet = (user: string | null = 'u1') =>
+      testEvent({ type: 'game_bet', ...(user === null ? {} : { user }), amount: 5 });
+
+    it('is the default test, from 10 games, firing at a tail of 1e-5', () => {
+      expect(WIN_RATE_DEFAULTS).toMatchObject({
+        test: 'binomial',
+        minGames: 10,
+        maxPValue: 1e-5,
+        checkBets: true,
+      });
+    });
+
+    it('fires on 16 wins in a row where the app wins 47%, which the z-score needs 30 games for', () => {
+      const [s, ...rest] = runDetector(d, result(5, { payout: 10, won: true }), history(15, 15, 0.47));
+      expect(rest).toEqual([]);
+      const tail = 0.47 ** 16;
+      expect(s?.code).toBe('shield.win_rate_anomaly.rate');
+      expect(s?.evidence).toMatchObject({ wins: 16, games: 16, winRate: 1, populationRate: 0.47 });
+      expect(s?.evidence['pValue']).toBeCloseTo(Number(tail.toPrecision(3)), 12);
+      const strength = (-Math.log10(tail) - 5) / 4;
+      expect(s?.score).toBeCloseTo(0.7 * (0.6 + 0.4 * strength), 10);
+      expect(s?.reason).toBe(
+        'User u1 won 16 of 16 games (100%) against a win rate of 47% over 10000 games in app casino: binomial tail p = 5.7e-6 (p ≤ 1e-5); score 0.44.',
+      );
+      expect(runDetector(zd, result(5, { payout: 10, won: true }), history(15, 15, 0.47))).toEqual([]);
+    });
+
+    it('stays quiet for a lucky streak that an honest player has once in a while', () => {
+      // 15 of 15 at 47%: p = 1.2e-5, just above the threshold; 12 of 15: p = 0.004.
+      expect(runDetector(d, result(5, { won: true }), history(14, 14, 0.47))).toEqual([]);
+      expect(runDetector(d, result(5, { won: true }), history(11, 14, 0.47))).toEqual([]);
+      // Nine wins of nine is below the minimum of ten games.
+      expect(runDetector(d, result(5, { won: true }), history(8, 8, 0.1))).toEqual([]);
+    });
+
+    it('saturates the score for an extreme record', () => {
+      // 60 of 62 at 48%: p ≈ 1e-17.
+      const [s] = runDetector(d, result(5, { won: true }), history(59, 61));
+      expect(s?.score).toBeCloseTo(0.7, 10);
+    });
+
+    it("judges a bet on the player's record so far", () => {
+      const [s] = runDetector(d, bet(), history(18, 18, 0.47));
+      expect(s?.code).toBe('shield.win_rate_anomaly.rate');
+      expect(s?.evidence).toMatchObject({ wins: 18, games: 18, onBet: true });
+      expect(s?.reason).toMatch(/^User u1 bets again after having won 18 of 18 games/);
+      // An ordinary record, too few games, an anonymous bettor, or bets not checked: nothing.
+      expect(runDetector(d, bet(), history(9, 18, 0.47))).toEqual([]);
+      expect(runDetector(d, bet(), history(9, 9, 0.47))).toEqual([]);
+      expect(runDetector(d, bet(null), history(18, 18, 0.47))).toEqual([]);
+      expect(runDetector(zd, bet(), history(40, 40, 0.47))).toEqual([]);
+    });
+
+    it('keeps the lift requirement: volume alone is not cheating', () => {
+      expect(runDetector(d, result(5, { won: true }), history(9_999, 19_999))).toEqual([]);
     });
   });
 });

@@ -2,8 +2,19 @@ import Type from 'typebox';
 import { SIGNAL_EVENT_IMPACTS } from '../../events/event-types.js';
 import { stats, type StatsSpec } from '../../features/feature-spec.js';
 import type { Detector, DetectorContext, DetectorOutput } from '../detector.js';
+import type { EvidenceValue } from '../signal.js';
 import { optCount, optEnabled, optPositive, optUnit } from './shield-options.js';
+import { binomialUpperTail } from './binomial-tail.js';
 import { attrNumber, graded, pushSignal, ramp, round } from './shield-signal.js';
+
+/**
+ * How a win rate is judged against the population: `binomial`, the exact one-sided tail
+ * P(X ≥ wins) (right for the small samples a cheating session leaves), or `z`, the normal
+ * approximation (wins − n·p) / √(n·p·(1 − p)), which needs large samples.
+ * @example WIN_RATE_TESTS.includes('binomial'); // true
+ */
+export const WIN_RATE_TESTS = ['binomial', 'z'] as const;
+export type WinRateTest = (typeof WIN_RATE_TESTS)[number];
 
 /** Options of the win-rate anomaly detector. */
 export interface WinRateOptions {
@@ -17,23 +28,44 @@ export interface WinRateOptions {
   readonly saturateMultiplier: number;
   /** Games of the user (including this one) before the win rate is judged. */
   readonly minGames: number;
+  /** How the win rate is judged. */
+  readonly test: WinRateTest;
+  /** Binomial test: the tail probability at or below which the win rate fires. */
+  readonly maxPValue: number;
+  /** Binomial test: the tail probability at which the finding scores the full impact. */
+  readonly saturatePValue: number;
+  /**
+   * Also judge each `game_bet` against the player's record so far: once the wins are past the
+   * threshold, the next bets come from a player known to win too often.
+   */
+  readonly checkBets: boolean;
   /** Games recorded for the app before its win rate is trusted as the population rate. */
   readonly minPopulationGames: number;
-  /** Binomial z-score of the user's wins against the population rate that fires. */
+  /** z test: the binomial z-score of the user's wins against the population rate that fires. */
   readonly zThreshold: number;
-  /** z-score at which the win-rate finding scores the full impact. */
+  /** z test: the z-score at which the win-rate finding scores the full impact. */
   readonly zSaturate: number;
   /** The user's win rate must also exceed the population's by at least this much (absolute). */
   readonly minRateLift: number;
 }
 
-/** Defaults: payout > 100x the bet; win rate with z ≥ 3 over ≥ 30 games and 10 points above the app. @example WIN_RATE_DEFAULTS.maxMultiplier; // 100 */
+/**
+ * Defaults: payout > 100x the bet; from 10 games, a win rate whose binomial tail is at most 1e-5
+ * (16 wins in a row at a 47% game) and 10 points above the app's; bets judged on the record too.
+ * One in 100,000 honest players would be flagged by one such test; across the app's players and
+ * their many games that stays a handful a year, where a 3σ z-score over 30 games flags thousands.
+ * @example WIN_RATE_DEFAULTS.maxMultiplier; // 100
+ */
 export const WIN_RATE_DEFAULTS: WinRateOptions = Object.freeze({
   enabled: true,
   impact: SIGNAL_EVENT_IMPACTS.win_rate_anomaly,
   maxMultiplier: 100,
   saturateMultiplier: 1000,
-  minGames: 30,
+  minGames: 10,
+  test: 'binomial',
+  maxPValue: 1e-5,
+  saturatePValue: 1e-9,
+  checkBets: true,
   minPopulationGames: 500,
   zThreshold: 3,
   zSaturate: 6,
@@ -47,7 +79,27 @@ export const WinRateOptionsSchema = Type.Object(
     impact: optUnit('Score when a finding saturates (default 0.7)'),
     maxMultiplier: optPositive('Payout over bet that is suspicious (default 100)'),
     saturateMultiplier: optPositive('Payout over bet that scores the full impact (default 1000)'),
-    minGames: optCount('Games of the user before the win rate is judged (default 30)'),
+    minGames: optCount('Games of the user before the win rate is judged (default 10)'),
+    test: Type.Optional(
+      Type.Enum(WIN_RATE_TESTS, { description: 'binomial tail or z-score (default binomial)' }),
+    ),
+    maxPValue: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 0.5,
+        description: 'Binomial tail that fires (default 1e-5)',
+      }),
+    ),
+    saturatePValue: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 0.5,
+        description: 'Binomial tail of the full impact (default 1e-9)',
+      }),
+    ),
+    checkBets: Type.Optional(
+      Type.Boolean({ description: "Judge bets on the player's record (default true)" }),
+    ),
     minPopulationGames: optCount('Games of the app before its win rate is trusted (default 500)'),
     zThreshold: optPositive('Binomial z-score that fires (default 3)'),
     zSaturate: optPositive('z-score that scores the full impact (default 6)'),
@@ -77,71 +129,103 @@ const P_MIN = 0.01;
 const P_MAX = 0.99;
 
 /**
- * Win-rate anomaly on `game_result` events (`amount` = bet, `attrs.payout`, `attrs.won`), spec
- * proactive rule 4: a payout above `maxMultiplier` times the bet (`shield.win_rate_anomaly.multiplier`),
- * and a user win rate far above the app's population rate, by the binomial z-score
- * (wins - n·p) / sqrt(n·p·(1-p)) (`shield.win_rate_anomaly.rate`). Category `pattern`. The
+ * Win-rate anomaly, spec proactive rule 4, on `game_result` events (`amount` = bet,
+ * `attrs.payout`, `attrs.won`): a payout above `maxMultiplier` times the bet
+ * (`shield.win_rate_anomaly.multiplier`), and a user win rate far above the app's population rate
+ * (`shield.win_rate_anomaly.rate`), by default by the exact binomial tail P(X ≥ wins | games,
+ * population rate) ≤ `maxPValue` (or with `test: 'z'` the z-score ≥ `zThreshold`), and at least
+ * `minRateLift` above the population. With `checkBets`, a `game_bet` is judged on the player's
+ * record so far (the bet of a player already winning too often). Category `pattern`. The
  * population is every game result of the event's app (entity `app`).
- * @example const d = createWinRateDetector(WIN_RATE_DEFAULTS); // 45 wins of 50 where the app wins 48% -> fires
+ * @example const d = createWinRateDetector(WIN_RATE_DEFAULTS); // 16 wins of 16 where the app wins 47% -> fires
  */
 export function createWinRateDetector(opts: WinRateOptions): Detector {
   const f = winRateFeatures();
+  const binomial = opts.test === 'binomial';
+  const logMax = -Math.log10(opts.maxPValue);
+  const logSat = -Math.log10(Math.min(opts.saturatePValue, opts.maxPValue));
+  const threshold = binomial ? `p ≤ ${opts.maxPValue.toExponential(0)}` : `threshold ${opts.zThreshold}`;
   return {
     id: 'shield.win_rate_anomaly',
     features: [f.userWins, f.appWins],
-    appliesTo: ['game_result'],
+    appliesTo: opts.checkBets ? ['game_result', 'game_bet'] : ['game_result'],
     detect(ctx: DetectorContext, out: DetectorOutput): void {
       const e = ctx.event;
-      const bet = e.amount;
-      const payout = attrNumber(e, 'payout');
-      if (bet !== undefined && bet > 0 && payout !== undefined && payout > 0) {
-        const multiple = payout / bet;
-        if (multiple > opts.maxMultiplier) {
-          const strength = ramp(
-            Math.log10(multiple),
-            Math.log10(opts.maxMultiplier),
-            Math.log10(opts.saturateMultiplier),
-          );
-          const score = graded(opts.impact, strength);
-          const who = e.user === undefined ? 'A player' : `User ${e.user}`;
-          pushSignal(
-            out,
-            'shield.win_rate_anomaly.multiplier',
-            score,
-            'pattern',
-            `${who} won ${payout} on a bet of ${bet}: ${round(multiple, 1)}x the bet, above the ${opts.maxMultiplier}x limit; score ${round(score, 2)}.`,
-            { bet, payout, multiple: round(multiple, 2), maxMultiplier: opts.maxMultiplier },
-          );
+      const isBet = e.type === 'game_bet';
+      if (!isBet) {
+        const bet = e.amount;
+        const payout = attrNumber(e, 'payout');
+        if (bet !== undefined && bet > 0 && payout !== undefined && payout > 0) {
+          const multiple = payout / bet;
+          if (multiple > opts.maxMultiplier) {
+            const strength = ramp(
+              Math.log10(multiple),
+              Math.log10(opts.maxMultiplier),
+              Math.log10(opts.saturateMultiplier),
+            );
+            const score = graded(opts.impact, strength);
+            const who = e.user === undefined ? 'A player' : `User ${e.user}`;
+            pushSignal(
+              out,
+              'shield.win_rate_anomaly.multiplier',
+              score,
+              'pattern',
+              `${who} won ${payout} on a bet of ${bet}: ${round(multiple, 1)}x the bet, above the ${opts.maxMultiplier}x limit; score ${round(score, 2)}.`,
+              { bet, payout, multiple: round(multiple, 2), maxMultiplier: opts.maxMultiplier },
+            );
+          }
         }
       }
+      if (e.user === undefined) return;
       const won = e.attrs?.['won'];
-      if (e.user === undefined || typeof won !== 'boolean') return;
+      if (!isBet && typeof won !== 'boolean') return;
       const user = ctx.features.get(f.userWins);
-      const n = user.n + 1;
+      // A bet is judged on the record so far; a result counts itself.
+      const n = isBet ? user.n : user.n + 1;
       if (!(n >= opts.minGames)) return;
       const app = ctx.features.get(f.appWins);
       if (!(app.n >= opts.minPopulationGames)) return;
-      const wins = Math.round(user.mean * user.n) + (won ? 1 : 0);
+      const wins = Math.round(user.mean * user.n) + (won === true ? 1 : 0);
       const p = Math.min(P_MAX, Math.max(P_MIN, app.mean));
       const rate = wins / n;
+      if (!(rate - p >= opts.minRateLift)) return;
       const z = (wins - n * p) / Math.sqrt(n * p * (1 - p));
-      if (!(z >= opts.zThreshold) || !(rate - p >= opts.minRateLift)) return;
-      const score = graded(opts.impact, ramp(z, opts.zThreshold, opts.zSaturate));
+      let strength: number;
+      let test: string;
+      let pValue: number | null = null;
+      if (binomial) {
+        const tail = binomialUpperTail(wins, n, p);
+        if (!(tail <= opts.maxPValue)) return;
+        pValue = tail;
+        const lp = tail > 0 ? -Math.log10(tail) : logSat;
+        strength = ramp(lp, logMax, logSat);
+        test = `binomial tail p = ${tail.toExponential(1)} (${threshold})`;
+      } else {
+        if (!(z >= opts.zThreshold)) return;
+        strength = ramp(z, opts.zThreshold, opts.zSaturate);
+        test = `binomial z = ${round(z, 1)} (${threshold})`;
+      }
+      const score = graded(opts.impact, strength);
+      const evidence: Record<string, EvidenceValue> = {
+        wins,
+        games: n,
+        winRate: round(rate, 4),
+        populationRate: round(p, 4),
+        populationGames: app.n,
+        z: round(z, 2),
+      };
+      if (pValue !== null) evidence['pValue'] = Number(pValue.toPrecision(3));
+      if (isBet) evidence['onBet'] = true;
+      const record =
+        `won ${wins} of ${n} games (${round(rate * 100, 1)}%) against a win rate of ` +
+        `${round(p * 100, 1)}% over ${app.n} games in app ${e.app}: ${test}; score ${round(score, 2)}.`;
       pushSignal(
         out,
         'shield.win_rate_anomaly.rate',
         score,
         'pattern',
-        `User ${e.user} won ${wins} of ${n} games (${round(rate * 100, 1)}%) against a win rate of ` +
-          `${round(p * 100, 1)}% over ${app.n} games in app ${e.app}: binomial z = ${round(z, 1)} (threshold ${opts.zThreshold}); score ${round(score, 2)}.`,
-        {
-          wins,
-          games: n,
-          winRate: round(rate, 4),
-          populationRate: round(p, 4),
-          populationGames: app.n,
-          z: round(z, 2),
-        },
+        isBet ? `User ${e.user} bets again after having ${record}` : `User ${e.user} ${record}`,
+        evidence,
       );
     },
   };
