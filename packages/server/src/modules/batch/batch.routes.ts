@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createEngine, isEventType, type EventType } from '@vigil/engine';
+import { isEventType, type EventType } from '@vigil/engine';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { DomainError } from '../../errors.js';
@@ -34,7 +34,6 @@ import {
   resultRowCsv,
   type InputFormat,
   type ResultRow,
-  type RowEngine,
 } from './row-scorer.js';
 import { parseStoredJson } from '../../storage/json.js';
 
@@ -49,8 +48,6 @@ const UPLOAD_TYPES: ReadonlyMap<string, InputFormat> = new Map([
 /** Options of {@link batchRoutes}. */
 export interface BatchRoutesDeps {
   readonly batches: BatchService;
-  /** Engine for inline `analyze` rows (a fresh feature store each call). Default `createEngine()`. */
-  readonly makeEngine?: (appId: string) => RowEngine;
   /** Largest upload in bytes. Default 64 MiB. */
   readonly maxUploadBytes?: number;
 }
@@ -131,7 +128,6 @@ async function loadRows(batches: BatchService, id: string): Promise<ResultRow[]>
  */
 export function batchRoutes(deps: BatchRoutesDeps): FastifyPluginAsyncTypebox {
   const maxUploadBytes = deps.maxUploadBytes ?? 64 * 1024 * 1024;
-  const makeEngine = deps.makeEngine ?? (() => createEngine());
   return async (app) => {
     app.addContentTypeParser(
       [...UPLOAD_TYPES.keys()],
@@ -296,7 +292,7 @@ export function batchRoutes(deps: BatchRoutesDeps): FastifyPluginAsyncTypebox {
         } else {
           const appId = requiredAppScope(req, b.app);
           const scorer = createRowScorer({
-            engine: makeEngine(appId),
+            engine: deps.batches.engineFor(appId),
             format: 'ndjson',
             app: appId,
             defaultAt: Date.now(),

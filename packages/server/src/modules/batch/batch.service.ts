@@ -44,6 +44,8 @@ export interface BatchService {
   /** A job; `appId` undefined means any app (admin keys). Unknown or other app's: not_found. */
   get(id: string, appId: string | undefined): Promise<BatchRecord>;
   list(appId: string | undefined, limit: number): Promise<readonly BatchRecord[]>;
+  /** A fresh engine for an app (its configuration and detectors, an empty feature store). */
+  engineFor(appId: string): RowEngine;
   /** The stored result rows (JSON text, one per line, per chunk) of a finished job. */
   results(id: string): AsyncIterable<string>;
   /** Resumes the jobs a previous process left queued or running (never rejects: failures are logged). */
@@ -326,6 +328,7 @@ export function createBatchService(
       return b;
     },
     list: (appId, limit) => store.list(appId, limit),
+    engineFor: (appId) => deps.makeEngine(appId),
     results: (id) => store.readResults(id),
     async start() {
       stopping = false;
