@@ -2,8 +2,8 @@
  * Fraud benchmark on the Fraud Detection Handbook's simulated card transactions:
  *
  *   npm run eval:fraud -- --data <dir with transactions_*.csv> --train-start 2018-07-11
- *     [--train-days 7 --delay-days 7 --test-days 7 --folds 1] [--model gbdt|rf|all]
- *     [--gbdt '{"rounds":100}'] [--rf '{"trees":100}'] [--features exact|store]
+ *     [--train-days 7 --delay-days 7 --test-days 7 --folds 1] [--model gbdt|rf|blend|all]
+ *     [--gbdt '{"rounds":100}'] [--rf '{"trees":100}'] [--blend '{"gbdtWeight":0.6}'] [--features exact|store]
  *
  * Features come from Vigil's pipeline (`computeCardFeatures`: TX_AMOUNT plus the handbook's 14
  * windowed features), models from Vigil's trainers, metrics from Vigil's metrics module, following
@@ -11,7 +11,8 @@
  * customer windows with the live in-memory feature store (bucketed windows, 1024 buckets) and the
  * terminal risk with per-day counters instead (see bench/src/fraud/store-features.ts). With --folds N it runs prequential
  * validation: fold k trains from the start date minus k × test-days. Prints one JSON line per
- * fold and model, then one summary line per model (means over folds), the last line last.
+ * fold and model, then one summary line per model (means over folds); with --model all the
+ * last line is the blend of the GBDT and the forest.
  */
 import { computeCardFeatures } from '../packages/engine/src/data/card-features.js';
 import type { TreeModel } from '../packages/engine/src/models/gbdt/tree-ensemble.js';
@@ -94,6 +95,7 @@ function main(): void {
     'model',
     'gbdt',
     'rf',
+    'blend',
     'features',
   ];
   for (const k of args.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}`);
@@ -112,11 +114,12 @@ function main(): void {
   const folds = intArg(args, 'folds', 1);
   const modelArg = args.get('model') ?? 'all';
   const models: FraudModel[] =
-    modelArg === 'all' ? ['rf', 'gbdt'] : FRAUD_MODELS.filter((m) => m === modelArg);
-  if (models.length === 0) throw new Error(`--model must be gbdt, rf or all, got ${modelArg}`);
+    modelArg === 'all' ? ['rf', 'gbdt', 'blend'] : FRAUD_MODELS.filter((m) => m === modelArg);
+  if (models.length === 0) throw new Error(`--model must be gbdt, rf, blend or all, got ${modelArg}`);
   const params = {
     gbdt: { ...DEFAULT_FRAUD_PARAMS.gbdt, ...jsonArg(args, 'gbdt') },
     rf: { ...DEFAULT_FRAUD_PARAMS.rf, ...jsonArg(args, 'rf') },
+    blend: { ...DEFAULT_FRAUD_PARAMS.blend, ...jsonArg(args, 'blend') },
   };
 
   const t0 = performance.now();
@@ -132,17 +135,14 @@ function main(): void {
   const startMs = parseDay(start);
   const results = new Map<FraudModel, FraudMetrics[]>(models.map((m) => [m, []]));
   const trainMs = new Map<FraudModel, number>(models.map((m) => [m, 0]));
-  const latencies = new Map<FraudModel, { p50: number; p99: number }>();
+  const latencies = new Map<FraudModel, { p50: number; p99: number } | undefined>();
   for (let k = 0; k < folds; k++) {
     const fold = splitFold(tx, startMs - k * days.testDays * DAY_MS, days);
+    const { byModel, testMatrix } = scoreFold(models, params, features, tx, fold.train, fold.test);
     for (const model of models) {
-      const {
-        scores,
-        trainMs: ms,
-        model: fitted,
-        testMatrix,
-      } = scoreFold(model, params, features, tx, fold.train, fold.test);
-      if (k === 0) latencies.set(model, latency(fitted, testMatrix, fitted.features));
+      const { scores, trainMs: ms, model: fitted } = byModel.get(model)!;
+      if (k === 0)
+        latencies.set(model, fitted === undefined ? undefined : latency(fitted, testMatrix, fitted.features));
       const m = assessFold(tx, fold.test, scores);
       results.get(model)!.push(m);
       trainMs.set(model, trainMs.get(model)! + ms);
@@ -181,8 +181,12 @@ function main(): void {
         features: featureSource,
         prep_ms: Math.round(prepMs),
         train_ms_per_fold: Math.round(trainMs.get(model)! / folds),
-        predict_p50_us: round3(latencies.get(model)!.p50),
-        predict_p99_us: round3(latencies.get(model)!.p99),
+        ...(latencies.get(model) === undefined
+          ? {}
+          : {
+              predict_p50_us: round3(latencies.get(model)!.p50),
+              predict_p99_us: round3(latencies.get(model)!.p99),
+            }),
       }),
     );
   }
