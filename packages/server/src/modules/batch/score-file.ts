@@ -264,6 +264,8 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
   const totalBytes = statSync(opts.input).size;
   const shards = Math.max(1, Math.min(64, Math.floor(opts.workers ?? availableParallelism())));
   const maxErrors = opts.maxErrors ?? 1000;
+  // one time for every shard: rows without `at` must agree whichever worker scores them
+  const defaultAt = opts.defaultAt ?? Date.now();
   const { out, format } = opts;
 
   const write = async (s: string): Promise<void> => {
@@ -294,7 +296,7 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
       shards,
       engineConfig: opts.engineConfig,
       app: opts.app ?? 'batch',
-      defaultAt: opts.defaultAt ?? Date.now(),
+      defaultAt,
       defaultType: opts.defaultType,
       maxErrors,
       withLabel: head.withLabel,
