@@ -192,4 +192,9 @@ function main(): void {
   }
 }
 
-main();
+try {
+  main();
+} catch (e) {
+  console.error(`eval-fraud: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+}
