@@ -35,6 +35,7 @@ export const XGBOOST_OBJECTIVES = [
   'reg:squarederror',
   'reg:linear',
 ] as const;
+/** An XGBoost objective Vigil imports. */
 export type XgboostObjective = (typeof XGBOOST_OBJECTIVES)[number];
 
 /** An imported XGBoost model. */
