@@ -255,6 +255,8 @@ export function batchRoutes(deps: BatchRoutesDeps): FastifyPluginAsyncTypebox {
     app.post(
       '/v1/batch/analyze',
       {
+        // inline rows can be larger than an ordinary JSON request
+        bodyLimit: maxUploadBytes,
         config: { auth: 'app-or-viewer' },
         schema: {
           tags: ['batch'],
