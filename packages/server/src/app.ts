@@ -22,6 +22,16 @@ import { DecisionSchema } from './modules/events/event.schemas.js';
 import { systemRoutes } from './modules/system/system.routes.js';
 import { userRoutes } from './modules/users/user.routes.js';
 import { webhookRoutes } from './modules/webhooks/webhook.routes.js';
+import { listRoutes } from './modules/lists/list.routes.js';
+import { accessRoutes } from './modules/access/access.routes.js';
+import type { AccessService } from './modules/access/access.service.js';
+import type { PasskeyService } from './modules/access/passkey.service.js';
+import { compatRoutes } from './modules/compat/compat.routes.js';
+import { configRoutes } from './modules/config/config.routes.js';
+import type { ConfigService } from './modules/config/config.service.js';
+import { entityRoutes } from './modules/entities/entity.routes.js';
+import type { EntityService } from './modules/entities/entity.service.js';
+import type { ListService } from './modules/lists/list.service.js';
 import type { WebhookService } from './modules/webhooks/webhook.service.js';
 import type { Clock } from './clock.js';
 import type { Db } from './storage/database.js';
@@ -41,6 +51,11 @@ export interface AppDeps {
   /** Enforcement, cases and shared-intelligence routes. */
   readonly shield?: Pick<Shield, 'routes'>;
   readonly clock: Clock;
+  readonly lists: ListService;
+  readonly configs: ConfigService;
+  readonly access: AccessService;
+  readonly passkeys: PasskeyService;
+  readonly entities: EntityService;
   /** False while feature state is being restored (readyz answers 503). */
   readonly isReady: () => boolean;
   /** A pino logger; absent means no logging (tests). */
@@ -114,6 +129,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(userRoutes({ db: deps.db, clock: deps.clock }));
   await app.register(webhookRoutes({ webhooks: deps.webhooks }));
   if (deps.shield !== undefined) await app.register(deps.shield.routes());
+  await app.register(listRoutes({ lists: deps.lists, clock: deps.clock }));
+  await app.register(configRoutes({ configs: deps.configs }));
+  await app.register(accessRoutes({ access: deps.access, passkeys: deps.passkeys }));
+  await app.register(entityRoutes({ entities: deps.entities }));
+  await app.register(
+    compatRoutes({
+      db: deps.db,
+      clock: deps.clock,
+      ingest: deps.ingest,
+      apps: deps.apps,
+      configs: deps.configs,
+      access: deps.access,
+      entities: deps.entities,
+      lists: deps.lists,
+    }),
+  );
 
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
   await app.register(swaggerUi, { routePrefix: '/docs' });

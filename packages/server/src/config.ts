@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import {
+  collectEnrichmentConfig,
+  ENRICHMENT_VARIABLES,
+  type EnrichmentConfig,
+} from './modules/enrichment/enrichment.config.js';
 
 /** Log levels pino accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -39,6 +44,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** VIGIL_ADMIN_KEY: seeds the admin key on first start instead of generating one. */
   readonly adminKey: string | undefined;
+  /** VIGIL_SESSION_SECRET: signs passkey session tokens; random per process when unset (tokens die on restart). */
+  readonly sessionSecret: Uint8Array | undefined;
   /** BODY_LIMIT_BYTES: largest accepted request body (default 1 MiB). */
   readonly bodyLimitBytes: number;
   /** JSON_MAX_DEPTH: deepest accepted JSON nesting (default 32). */
@@ -52,6 +59,8 @@ export interface Config {
   readonly webhooks: WebhookConfig;
   /** OUTBOX_DISPATCH: whether this process delivers outbox messages (webhooks); default true. */
   readonly outboxDispatch: boolean;
+  /** Enrichment providers (IPHUB_*, FINGERPRINT_*, ENRICHMENT_*): off unless an API key is set. */
+  readonly enrichment: EnrichmentConfig;
 }
 
 /** One problem in the configuration: which variable and what is wrong with it. */
@@ -78,6 +87,8 @@ export const CONFIG_VARIABLES = {
   DATABASE_URL: 'postgres://user:pass@host:5432/db; unset = SQLite at DATA_DIR/vigil.db',
   LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')} (default info)`,
   VIGIL_ADMIN_KEY: 'admin API key to create on first start (at least 24 characters)',
+  VIGIL_SESSION_SECRET:
+    'secret (32+ characters) signing passkey session tokens; set it when running several processes',
   BODY_LIMIT_BYTES: 'largest request body in bytes (default 1048576)',
   JSON_MAX_DEPTH: 'deepest JSON nesting accepted (default 32)',
   RATE_LIMIT_PER_SEC: 'requests per second per API key (default 10000; 0 = no limit)',
@@ -88,6 +99,7 @@ export const CONFIG_VARIABLES = {
   WEBHOOK_TIMEOUT_MS: 'timeout of one webhook delivery attempt (default 10000)',
   WEBHOOK_MAX_ATTEMPTS: 'webhook delivery attempts before the dead letter (default 8)',
   OUTBOX_DISPATCH: 'false to keep this process from delivering outbox messages (default true)',
+  ...ENRICHMENT_VARIABLES,
   VIGIL_CONFIG: 'optional JSON file with any of these keys; environment variables win',
 } as const;
 type ConfigKey = keyof typeof CONFIG_VARIABLES;
@@ -216,6 +228,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
     });
 
   const adminKey = get('VIGIL_ADMIN_KEY')?.trim() || undefined;
+  const sessionSecretText = get('VIGIL_SESSION_SECRET')?.trim() || undefined;
+  if (sessionSecretText !== undefined && sessionSecretText.length < 32) {
+    problems.push({ key: 'VIGIL_SESSION_SECRET', message: 'must be at least 32 characters' });
+  }
+  const sessionSecret =
+    sessionSecretText === undefined ? undefined : new TextEncoder().encode(sessionSecretText);
   if (adminKey !== undefined && (adminKey.length < 24 || adminKey.length > 200 || /\s/.test(adminKey))) {
     problems.push({ key: 'VIGIL_ADMIN_KEY', message: 'must be 24 to 200 characters without spaces' });
   }
@@ -256,14 +274,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
   });
   const outboxDispatch = boolOf(get('OUTBOX_DISPATCH'), 'OUTBOX_DISPATCH', true, problems);
 
+  const enrichmentEnv: Record<string, string | undefined> = {};
+  for (const k of Object.keys(ENRICHMENT_VARIABLES)) if (isConfigKey(k)) enrichmentEnv[k] = get(k);
+  const enrichment = collectEnrichmentConfig(enrichmentEnv, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
+    enrichment,
     port,
     host,
     dataDir,
     database: Object.freeze(database),
     logLevel,
     adminKey,
+    sessionSecret,
     bodyLimitBytes,
     jsonMaxDepth,
     rateLimit: Object.freeze({ perSecond, burst }),

@@ -5,6 +5,7 @@ import {
   type Detector,
   type Engine,
 } from '@vigil/engine';
+import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppDeps } from './app.js';
 import { systemClock, type Clock } from './clock.js';
@@ -15,6 +16,15 @@ import { createAppService } from './modules/apps/app.service.js';
 import { createApiKeyStore } from './modules/auth/api-key.store.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createKeyService } from './modules/auth/key.service.js';
+import { createAccessService } from './modules/access/access.service.js';
+import { createPasskeyService } from './modules/access/passkey.service.js';
+import { createAppEngines, type AppEngines } from './modules/config/app-engines.js';
+import { createConfigService } from './modules/config/config.service.js';
+import { createEnrichment } from './modules/enrichment/enrichment.config.js';
+import { createEntityService } from './modules/entities/entity.service.js';
+import { createListRegistry, withAppLists } from './modules/lists/list-registry.js';
+import { createListService, type ListService } from './modules/lists/list.service.js';
+import { createUserStore } from './modules/users/user.store.js';
 import { createShield, type Shield } from './modules/enforcement/shield.js';
 import { createEventIngest, type EventIngest } from './modules/events/event-ingest.js';
 import {
@@ -52,8 +62,9 @@ export interface Runtime extends AppDeps {
   readonly config: Config;
   readonly clock: Clock;
   readonly migrations: MigrationReport;
-  readonly engine: Engine;
+  readonly engine: AppEngines;
   readonly ingest: EventIngest;
+  readonly lists: ListService;
   readonly snapshotter: Snapshotter;
   /** How feature state was rebuilt at start. */
   readonly recovery: RecoveryReport;
@@ -99,18 +110,50 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await db.close();
     throw err;
   }
-  const makeEngine =
+  // Block/allow lists: one in-memory registry, each engine call reads the event's app's lists.
+  const registry = createListRegistry();
+  const apps = createAppService({ db, clock });
+  const lists = createListService({ db, clock, registry, apps });
+  // One engine per configured app, all sharing one feature store; apps without a stored
+  // configuration use the default one. The shield's server-side detectors follow the catalogue.
+  const baseEngine =
     opts.createEngine ??
     ((s: { readonly detectors: readonly Detector[] }) =>
-      createEngine({ detectors: [...createCatalogue(DEFAULT_ENGINE_CONFIG), ...s.detectors] }));
-  let engine = makeEngine(shield);
+      createEngine({
+        lists: registry.lookup,
+        detectors: [...createCatalogue(DEFAULT_ENGINE_CONFIG), ...s.detectors],
+      }));
+  const buildEngines = () => {
+    const base = withAppLists(baseEngine(shield), registry);
+    return createAppEngines({
+      base,
+      make: (engineConfig) =>
+        withAppLists(
+          createEngine({
+            config: engineConfig,
+            store: base.store,
+            lists: registry.lookup,
+            detectors: [...createCatalogue(engineConfig), ...shield.detectors],
+          }),
+          registry,
+        ),
+    });
+  };
+  let engine = buildEngines();
+  const configs = createConfigService({ db, clock, apps, prepare: (id, c) => engine.prepare(id, c) });
   let recovery: RecoveryReport;
   try {
+    logger?.info(await lists.load(), 'lists loaded');
+    // configurations before replay, so each app's events are replayed through its own engine
+    const configReport = await configs.load();
+    if (configReport.invalid.length > 0)
+      logger?.warn(configReport, 'stored configurations that no longer validate');
     try {
       recovery = await recoverFeatures({ db, engine, store: engine.store });
     } catch (err) {
       logger?.warn({ err }, 'feature snapshot unusable; rebuilding features from the whole event log');
-      engine = makeEngine(shield);
+      engine = buildEngines();
+      await configs.load();
       recovery = await recoverFeatures({ db, engine, store: engine.store }, { ignoreSnapshot: true });
     }
   } catch (err) {
@@ -120,6 +163,10 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   logger?.info(recovery, 'feature state restored');
 
   const metrics = createMetrics({ queueDepth: () => ingest.depth() });
+  const enricher = createEnrichment(config.enrichment, {
+    ...(logger ? { logger } : {}),
+    now: () => clock.now(),
+  });
   // side effects go through the outbox: enqueued in the decision's transaction, delivered after
   const outbox = createOutbox({ clock, onEnqueued: () => dispatcher.wake() });
   const webhooks = createWebhookService({ db, clock, outbox }, config.webhooks);
@@ -130,7 +177,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     ...(logger ? { logger } : {}),
   });
   const ingest = createEventIngest(
-    { db, engine, clock, metrics },
+    { db, engine, clock, metrics, ...(enricher ? { enrich: (e) => enricher.enrich(e) } : {}) },
     {
       commitHooks: [shield.commitHook, webhookDecisionHook(webhooks, () => dispatcher.wake())],
       maxBatch: config.groupCommitMax,
@@ -152,6 +199,10 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
         }, config.snapshotIntervalMs)
       : undefined;
   timer?.unref();
+  const pruneTimer = setInterval(() => {
+    lists.prune().catch((err: unknown) => logger?.warn({ err }, 'pruning expired list entries failed'));
+  }, 60_000);
+  pruneTimer.unref();
 
   const auth = createAuthService(
     { keys: createApiKeyStore(db), clock },
@@ -175,7 +226,12 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     shield,
     auth,
     limiter: createRateLimiter(config.rateLimit, clock),
-    apps: createAppService({ db, clock }),
+    apps,
+    lists,
+    configs,
+    access: createAccessService({ db, clock, users: createUserStore(db), configs }),
+    passkeys: createPasskeyService({ db, clock, secret: config.sessionSecret ?? randomBytes(32) }),
+    entities: createEntityService({ db, lists }),
     keys: createKeyService({ db, clock, forget: (id) => auth.forget(id) }),
     metrics,
     webhooks,
@@ -186,6 +242,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       if (closed) return;
       closed = true;
       if (timer !== undefined) clearInterval(timer);
+      clearInterval(pruneTimer);
       try {
         await stopSweeper?.();
         await dispatcher.stop();

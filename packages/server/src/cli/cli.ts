@@ -6,6 +6,7 @@ import { createAppService } from '../modules/apps/app.service.js';
 import { verifyAuditChain } from '../modules/audit/audit.store.js';
 import type { ApiKeyRecord } from '../modules/auth/api-key.store.js';
 import { createKeyService } from '../modules/auth/key.service.js';
+import { LISTS_HELP, listsCommand } from './lists-import.js';
 import { serveUntilSignal } from '../server.js';
 import { REPLAY_HELP, runReplayCommand } from './replay.js';
 import { runScoreCommand, SCORE_HELP } from './score.js';
@@ -62,6 +63,7 @@ ${Object.entries(CONFIG_VARIABLES)
 `;
 
 const HELP = {
+  lists: LISTS_HELP,
   serve: `Usage: vigil serve [--port <n>] [--host <h>] [--config <file>]
 
 Starts the HTTP API. Runs migrations, restores feature state (snapshot + replay), prints an
@@ -161,6 +163,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const help = HELP[first];
 
   switch (first) {
+    case 'lists':
+      return listsCommand(rest, io);
     case 'serve': {
       const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' } }, help);
       if (values.help) return printHelp(io, help);

@@ -8,6 +8,7 @@ import {
   type MigrationResultSet,
 } from 'kysely';
 import type { Db, Dialect } from './database.js';
+import { entityIndexesMigration } from './entity-indexes.migration.js';
 import { shieldReviewMigration } from './shield-review.migration.js';
 import { webhooksOutboxMigration } from './webhooks-outbox.migration.js';
 
@@ -330,6 +331,7 @@ function m0001(dialect: Dialect): Migration {
 export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migration>> {
   return {
     '0001_initial_schema': m0001(dialect),
+    '0910_entity_indexes': entityIndexesMigration(dialect),
     '0940_shield_review': shieldReviewMigration(dialect),
     '0930_webhooks_outbox': webhooksOutboxMigration(),
   };

@@ -165,7 +165,11 @@ describe('shield admin routes', () => {
     expect((await s.call('GET', '/api/shield/events?minRisk=2', { key: viewerKey })).statusCode).toBe(400);
   });
 
-  it('lists enforcements (empty until the enforcement module writes them) and counts them in the stats', async () => {
+  it('lists enforcements with cursor pagination and counts them in the stats', async () => {
+    // the fraud_signal above was enforced by the tier matrix; start from known rows instead
+    const enforced = await s.call('GET', `/api/shield/enforcements?app=${game.id}`, { key: viewerKey });
+    expect(enforced.json<{ enforcements: { userId: string }[] }>().enforcements.length).toBeGreaterThan(0);
+    await s.rt.db.kysely.deleteFrom('enforcements').where('app_id', '=', game.id).execute();
     const empty = await s.call('GET', `/api/shield/enforcements?app=${game.id}`, { key: viewerKey });
     expect(empty.json()).toEqual({ enforcements: [], nextCursor: null });
     const now = s.clock.now();

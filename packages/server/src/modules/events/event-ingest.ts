@@ -120,6 +120,8 @@ export function createEventIngest(
     readonly engine: ScoringEngine;
     readonly clock: Clock;
     readonly metrics?: Metrics;
+    /** Adds provider attributes before scoring (never rejects; see modules/enrichment). */
+    readonly enrich?: (event: VigilEvent) => Promise<VigilEvent>;
   },
   opts: EventIngestOptions = {},
 ): EventIngest {
@@ -336,16 +338,22 @@ export function createEventIngest(
   function enqueue(appId: string, input: unknown, now: number): Promise<IngestResult> | IngestResult {
     const v = validate(appId, input, now);
     if ('problems' in v) return { ok: false, problems: v.problems };
-    return new Promise<IngestResult>((resolve, reject) => {
-      queue.push({
-        kind: 'event',
-        event: v.event,
-        key: eventKey(appId, v.event.id),
-        receivedAt: now,
-        resolve,
-        reject,
+    const push = (event: VigilEvent): Promise<IngestResult> => {
+      if (closing) return Promise.reject(new DomainError('unavailable', 'the server is shutting down'));
+      const p = new Promise<IngestResult>((resolve, reject) => {
+        queue.push({
+          kind: 'event',
+          event,
+          key: eventKey(appId, event.id),
+          receivedAt: now,
+          resolve,
+          reject,
+        });
       });
-    });
+      schedule();
+      return p;
+    };
+    return deps.enrich ? deps.enrich(v.event).then(push) : push(v.event);
   }
 
   return {
