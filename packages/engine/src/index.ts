@@ -60,6 +60,9 @@ export * from './models/model-hook.js';
 export * from './models/index.js';
 export * from './metrics/index.js';
 
+// data preparation
+export * from './data/index.js';
+
 // engine
 export * from './engine.js';
 

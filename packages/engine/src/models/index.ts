@@ -4,3 +4,6 @@ export * from './ecod.js';
 export * from './isolation-forest.js';
 export * from './matrix.js';
 export * from './model-package.js';
+export * from './gbdt/index.js';
+export * from './forest/index.js';
+export * from './xgboost/index.js';
