@@ -830,7 +830,20 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
   }
 
   function snapshot(): Uint8Array {
-    const w = new ByteWriter(FORMAT_VERSION);
+    // Room for the rows, keys and cluster nodes up front; side values grow the buffer if needed.
+    let size = 4096 + reg.defs.length * 64;
+    for (const app of apps.values()) {
+      for (const t of app.tables)
+        if (t !== undefined) {
+          let sides = 0;
+          for (const a of t.lastValues) if (a !== undefined) sides++;
+          for (const a of t.neighborLists) if (a !== undefined) sides += 4;
+          for (const a of t.distinctBig) if (a !== undefined) sides++;
+          size += t.size * (t.words * 8 + 40 + sides * 24);
+        }
+      for (const g of app.clusters) if (g !== undefined) size += g.n * 64;
+    }
+    const w = new ByteWriter(FORMAT_VERSION, size);
     w.u32(o.maxNeighbors);
     w.u32(o.windowBuckets);
     w.u32(o.distinctExactLimit);
