@@ -7,3 +7,4 @@ export * from './model-package.js';
 export * from './gbdt/index.js';
 export * from './forest/index.js';
 export * from './xgboost/index.js';
+export * from './live/index.js';

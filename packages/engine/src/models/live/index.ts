@@ -1,0 +1,3 @@
+export * from './live-features.js';
+export * from './live-model-hook.js';
+export * from './model-package.js';
