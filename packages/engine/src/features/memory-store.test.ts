@@ -267,6 +267,14 @@ describe('neighbors', () => {
     expect(run({ user: 'u', at: T0 + 40 }).get(n)).toEqual(['b', 'c', 'a']);
   });
 
+  it('breaks equal times by the latest sighting, also for a value that fell off (found by fast-check)', () => {
+    const { run } = setup([n]);
+    for (const device of ['0', '2', '3', '1', '0']) run({ user: 'u', device, at: T0 + 1 });
+    expect(run({ user: 'u', at: T0 }).get(n)).toEqual(['0', '1', '3']);
+    run({ user: 'u', device: '3', at: T0 + 1 }); // seen again at the same time: first again
+    expect(run({ user: 'u', at: T0 }).get(n)).toEqual(['3', '0', '1']);
+  });
+
   it('caps max by the store option', () => {
     const big = neighbors({ entity: 'user', of: 'ip', max: 1000 });
     const { run } = setup([big], { maxNeighbors: 2 });

@@ -395,9 +395,9 @@ export function histCopy(u: Uint32Array, i: number, size: number, out: number[])
 }
 
 /**
- * Adds a value seen at `at` to a neighbors state: newest first, at most `max`, each value once
- * with its newest time (an out-of-order event lands at its place; one older than a full list is
- * ignored). The row holds each entry's time (Float64 words i..i+max-1) and value hash (Int32 from
+ * Adds a value seen at `at` to a neighbors state: newest first (equal times: the latest sighting
+ * first), at most `max`, each value once with its newest time (an out-of-order event lands at its
+ * place; one older than a full list is ignored). The row holds each entry's time (Float64 words i..i+max-1) and value hash (Int32 from
  * word i+max), so finding a value compares hashes and touches a stored string only on a match.
  * Lists are copy-on-write: a changed list is a new array, so a list handed out as a feature value
  * never changes afterwards, and the common case (the newest value seen again) allocates nothing.
@@ -435,7 +435,7 @@ export function neighborsAdd(
     if (at > t[i]!) t[i] = at;
     return;
   }
-  if (found > 0 && at <= t[i + found]!) return;
+  if (found > 0 && at < t[i + found]!) return;
   if (found < 0 && n >= max && at < t[i + n - 1]!) return;
   // Position among the others (the entry at `found` excluded), then rebuild list, times, hashes.
   const list: string[] = [];
