@@ -50,7 +50,7 @@ export interface VigilOptions {
   readonly onError?: (err: VigilError, operation: VigilOperation) => void;
   /** The fetch implementation; default the global `fetch`. */
   readonly fetch?: typeof globalThis.fetch;
-  /** Clock for the status cache, epoch ms; default `Date.now`. */
+  /** Clock for the status cache and the webhook timestamp check, epoch ms; default `Date.now`. */
   readonly now?: () => number;
 }
 
@@ -152,6 +152,7 @@ export class Vigil {
   readonly #fetch: typeof globalThis.fetch;
   readonly #cache: StatusCache;
   readonly #webhookSecrets: readonly string[];
+  readonly #now: () => number;
   readonly #onError: ((err: VigilError, operation: VigilOperation) => void) | undefined;
 
   constructor(opts: VigilOptions) {
@@ -183,11 +184,12 @@ export class Vigil {
     this.#onError = opts.onError;
     const secret = opts.webhookSecret;
     this.#webhookSecrets = secret === undefined ? [] : typeof secret === 'string' ? [secret] : [...secret];
+    this.#now = opts.now ?? Date.now;
     this.#cache = createStatusCache({
       ttlMs: positive('statusCacheMs', opts.statusCacheMs ?? DEFAULTS.statusCacheMs),
       staleMs: positive('staleStatusMs', opts.staleStatusMs ?? DEFAULTS.staleStatusMs),
       maxEntries: Math.max(1, Math.floor(opts.statusCacheSize ?? DEFAULTS.statusCacheSize)),
-      now: opts.now ?? Date.now,
+      now: this.#now,
     });
   }
 
@@ -308,7 +310,8 @@ export class Vigil {
     if (this.#webhookSecrets.length === 0) {
       throw new VigilError('invalid_argument', 'handleWebhook needs the webhookSecret option');
     }
-    const payload = verifyWebhook(headers, body, this.#webhookSecrets);
+    // the timestamp is judged by the client's clock (the `now` option), like cache freshness
+    const payload = verifyWebhook(headers, body, this.#webhookSecrets, { now: this.#now() });
     const user = payload.data['user'];
     if (typeof user === 'string' && user !== '') this.#cache.invalidate(user);
     else if (payload.type.startsWith(ENFORCEMENT_PREFIX)) this.#cache.invalidate();
