@@ -12,6 +12,8 @@ import { ErrorSchema } from './http/schemas.js';
 import { validatorCompiler } from './http/validator.js';
 import type { AppService } from './modules/apps/app.service.js';
 import { appRoutes } from './modules/apps/app.routes.js';
+import { backtestRoutes } from './modules/backtests/backtest.routes.js';
+import type { BacktestService } from './modules/backtests/backtest.service.js';
 import type { AuthService } from './modules/auth/auth.service.js';
 import { keyRoutes } from './modules/auth/key.routes.js';
 import type { KeyService } from './modules/auth/key.service.js';
@@ -56,6 +58,8 @@ export interface AppDeps {
   readonly access: AccessService;
   readonly passkeys: PasskeyService;
   readonly entities: EntityService;
+  /** Backtests of candidate configurations (routes absent without it). */
+  readonly backtests?: BacktestService;
   /** False while feature state is being restored (readyz answers 503). */
   readonly isReady: () => boolean;
   /** A pino logger; absent means no logging (tests). */
@@ -133,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(configRoutes({ configs: deps.configs }));
   await app.register(accessRoutes({ access: deps.access, passkeys: deps.passkeys }));
   await app.register(entityRoutes({ entities: deps.entities }));
+  if (deps.backtests !== undefined) await app.register(backtestRoutes({ backtests: deps.backtests }));
   await app.register(
     compatRoutes({
       db: deps.db,

@@ -17,6 +17,7 @@ import { createApiKeyStore } from './modules/auth/api-key.store.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createKeyService } from './modules/auth/key.service.js';
 import { createAccessService } from './modules/access/access.service.js';
+import { createBacktestService, type BacktestService } from './modules/backtests/backtest.service.js';
 import { createPasskeyService } from './modules/access/passkey.service.js';
 import { createAppEngines, type AppEngines } from './modules/config/app-engines.js';
 import { createConfigService } from './modules/config/config.service.js';
@@ -72,6 +73,8 @@ export interface Runtime extends AppDeps {
   readonly shield: Shield;
   /** Delivers outbox messages (webhooks); running unless OUTBOX_DISPATCH=false. */
   readonly outbox: OutboxDispatcher;
+  /** Backtests of candidate configurations (background jobs, resumed at start). */
+  readonly backtests: BacktestService;
   /** Drains the commit queue, saves a final feature snapshot and closes the database. */
   close(): Promise<void>;
 }
@@ -213,6 +216,15 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     sweepMs > 0
       ? shield.startSweeper(sweepMs, (err) => logger?.warn({ err }, 'enforcement sweep failed'))
       : undefined;
+  // replays on fresh engines with the app's lists; jobs left by a previous process are resumed
+  const backtests = createBacktestService({
+    db,
+    clock,
+    lists: registry,
+    configs,
+    ...(logger ? { logger } : {}),
+  });
+  void backtests.resume().catch((err: unknown) => logger?.warn({ err }, 'resuming backtests failed'));
   let closed = false;
   const runtime: Runtime = {
     config,
@@ -236,6 +248,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     metrics,
     webhooks,
     outbox: dispatcher,
+    backtests,
     isReady: () => !closed,
     ...(logger ? { logger } : {}),
     async close() {
@@ -245,6 +258,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       clearInterval(pruneTimer);
       try {
         await stopSweeper?.();
+        await backtests.close();
         await dispatcher.stop();
         await ingest.close();
         await snapshotter.snapshot();
