@@ -71,7 +71,7 @@ export const EXAMPLE_RULES: readonly RuleDef[] = Object.freeze([
     description:
       'A payment, transfer or withdrawal by an account less than a day old that made more than 10 of them within the hour needs additional verification.',
     expression:
-      "type in ['payment', 'transfer', 'withdrawal'] && transactions_per_hour > 10 && account_age_days < 1.0",
+      "transactions_per_hour > 10 && type in ['payment', 'transfer', 'withdrawal'] && account_age_days < 1.0",
     score: 0.6,
     action: 'additional_verification',
     reason:

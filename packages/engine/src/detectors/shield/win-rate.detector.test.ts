@@ -122,33 +122,33 @@ describe('win-rate detector', () => {
     const bet = (user: string | null = 'u1') =>
       testEvent({ type: 'game_bet', ...(user === null ? {} : { user }), amount: 5 });
 
-    it('is the default test, from 10 games, firing at a tail of 1e-5', () => {
+    it('is the default test, from 10 games, firing at a tail of 1e-4', () => {
       expect(WIN_RATE_DEFAULTS).toMatchObject({
         test: 'binomial',
         minGames: 10,
-        maxPValue: 1e-5,
+        maxPValue: 1e-4,
         checkBets: true,
       });
     });
 
-    it('fires on 16 wins in a row where the app wins 47%, which the z-score needs 30 games for', () => {
-      const [s, ...rest] = runDetector(d, result(5, { payout: 10, won: true }), history(15, 15, 0.47));
+    it('fires on 14 wins in a row where the app wins 47%, which the z-score needs 30 games for', () => {
+      const [s, ...rest] = runDetector(d, result(5, { payout: 10, won: true }), history(13, 13, 0.47));
       expect(rest).toEqual([]);
-      const tail = 0.47 ** 16;
+      const tail = 0.47 ** 14;
       expect(s?.code).toBe('shield.win_rate_anomaly.rate');
-      expect(s?.evidence).toMatchObject({ wins: 16, games: 16, winRate: 1, populationRate: 0.47 });
+      expect(s?.evidence).toMatchObject({ wins: 14, games: 14, winRate: 1, populationRate: 0.47 });
       expect(s?.evidence['pValue']).toBeCloseTo(Number(tail.toPrecision(3)), 12);
-      const strength = (-Math.log10(tail) - 5) / 4;
+      const strength = (-Math.log10(tail) - 4) / 5;
       expect(s?.score).toBeCloseTo(0.7 * (0.6 + 0.4 * strength), 10);
       expect(s?.reason).toBe(
-        'User u1 won 16 of 16 games (100%) against a win rate of 47% over 10000 games in app casino: binomial tail p = 5.7e-6 (p ≤ 1e-5); score 0.44.',
+        'User u1 won 14 of 14 games (100%) against a win rate of 47% over 10000 games in app casino: binomial tail p = 2.6e-5 (p ≤ 1e-4); score 0.45.',
       );
-      expect(runDetector(zd, result(5, { payout: 10, won: true }), history(15, 15, 0.47))).toEqual([]);
+      expect(runDetector(zd, result(5, { payout: 10, won: true }), history(13, 13, 0.47))).toEqual([]);
     });
 
     it('stays quiet for a lucky streak that an honest player has once in a while', () => {
-      // 15 of 15 at 47%: p = 1.2e-5, just above the threshold; 12 of 15: p = 0.004.
-      expect(runDetector(d, result(5, { won: true }), history(14, 14, 0.47))).toEqual([]);
+      // 12 of 12 at 47%: p = 1.2e-4, just above the threshold; 12 of 15: p = 0.004.
+      expect(runDetector(d, result(5, { won: true }), history(11, 11, 0.47))).toEqual([]);
       expect(runDetector(d, result(5, { won: true }), history(11, 14, 0.47))).toEqual([]);
       // Nine wins of nine is below the minimum of ten games.
       expect(runDetector(d, result(5, { won: true }), history(8, 8, 0.1))).toEqual([]);

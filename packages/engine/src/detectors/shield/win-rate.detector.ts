@@ -50,10 +50,10 @@ export interface WinRateOptions {
 }
 
 /**
- * Defaults: payout > 100x the bet; from 10 games, a win rate whose binomial tail is at most 1e-5
- * (16 wins in a row at a 47% game) and 10 points above the app's; bets judged on the record too.
- * One in 100,000 honest players would be flagged by one such test; across the app's players and
- * their many games that stays a handful a year, where a 3σ z-score over 30 games flags thousands.
+ * Defaults: payout > 100x the bet; from 10 games, a win rate whose binomial tail is at most 1e-4
+ * (13 straight wins at a 47% game) and 10 points above the app's; bets judged on the record too.
+ * One honest player in 10,000 reaches such a record at a given game, and the 10-point lift keeps
+ * long honest histories (where tiny lifts become "significant") out.
  * @example WIN_RATE_DEFAULTS.maxMultiplier; // 100
  */
 export const WIN_RATE_DEFAULTS: WinRateOptions = Object.freeze({
@@ -63,7 +63,7 @@ export const WIN_RATE_DEFAULTS: WinRateOptions = Object.freeze({
   saturateMultiplier: 1000,
   minGames: 10,
   test: 'binomial',
-  maxPValue: 1e-5,
+  maxPValue: 1e-4,
   saturatePValue: 1e-9,
   checkBets: true,
   minPopulationGames: 500,
@@ -87,7 +87,7 @@ export const WinRateOptionsSchema = Type.Object(
       Type.Number({
         exclusiveMinimum: 0,
         maximum: 0.5,
-        description: 'Binomial tail that fires (default 1e-5)',
+        description: 'Binomial tail that fires (default 1e-4)',
       }),
     ),
     saturatePValue: Type.Optional(
@@ -137,7 +137,7 @@ const P_MAX = 0.99;
  * `minRateLift` above the population. With `checkBets`, a `game_bet` is judged on the player's
  * record so far (the bet of a player already winning too often). Category `pattern`. The
  * population is every game result of the event's app (entity `app`).
- * @example const d = createWinRateDetector(WIN_RATE_DEFAULTS); // 16 wins of 16 where the app wins 47% -> fires
+ * @example const d = createWinRateDetector(WIN_RATE_DEFAULTS); // 14 wins of 14 where the app wins 47% -> fires
  */
 export function createWinRateDetector(opts: WinRateOptions): Detector {
   const f = winRateFeatures();
