@@ -25,6 +25,8 @@ import { systemRoutes } from './modules/system/system.routes.js';
 import { userRoutes } from './modules/users/user.routes.js';
 import { webhookRoutes } from './modules/webhooks/webhook.routes.js';
 import { listRoutes } from './modules/lists/list.routes.js';
+import { modelRoutes } from './modules/models/model.routes.js';
+import type { ModelService } from './modules/models/model.service.js';
 import { accessRoutes } from './modules/access/access.routes.js';
 import type { AccessService } from './modules/access/access.service.js';
 import type { PasskeyService } from './modules/access/passkey.service.js';
@@ -58,6 +60,8 @@ export interface AppDeps {
   readonly access: AccessService;
   readonly passkeys: PasskeyService;
   readonly entities: EntityService;
+  /** The model registry (routes absent without it). */
+  readonly models?: ModelService;
   /** Backtests of candidate configurations (routes absent without it). */
   readonly backtests?: BacktestService;
   /** False while feature state is being restored (readyz answers 503). */
@@ -137,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(configRoutes({ configs: deps.configs }));
   await app.register(accessRoutes({ access: deps.access, passkeys: deps.passkeys }));
   await app.register(entityRoutes({ entities: deps.entities }));
+  if (deps.models !== undefined) await app.register(modelRoutes({ models: deps.models }));
   if (deps.backtests !== undefined) await app.register(backtestRoutes({ backtests: deps.backtests }));
   await app.register(
     compatRoutes({

@@ -34,6 +34,9 @@ import {
   type RecoveryReport,
   type Snapshotter,
 } from './modules/features/feature-recovery.js';
+import { createModelHooks } from './modules/models/model-hooks.js';
+import { createModelService, type ModelService } from './modules/models/model.service.js';
+import { createModelStore } from './modules/models/model.store.js';
 import { createOutbox } from './modules/outbox/outbox.js';
 import { createOutboxDispatcher, type OutboxDispatcher } from './modules/outbox/outbox-dispatcher.js';
 import { webhookDecisionHook } from './modules/webhooks/webhook-decision-hook.js';
@@ -56,6 +59,8 @@ export interface RuntimeOptions {
   readonly createEngine?: (shield: { readonly detectors: readonly Detector[] }) => Engine;
   /** How often expired enforcements are lifted and overdue cases alerted (ms, default 30 s; 0: never). */
   readonly sweepIntervalMs?: number;
+  /** How often deployed models' live scores are checked for drift (ms, default 1 h; 0: never). */
+  readonly driftIntervalMs?: number;
 }
 
 /** The wired server minus the HTTP instance: what `buildApp`, `main.ts` and the CLI share. */
@@ -73,6 +78,8 @@ export interface Runtime extends AppDeps {
   readonly shield: Shield;
   /** Delivers outbox messages (webhooks); running unless OUTBOX_DISPATCH=false. */
   readonly outbox: OutboxDispatcher;
+  /** The model registry: training, deploy/shadow/rollback (applied without restart), labels, drift. */
+  readonly models: ModelService;
   /** Backtests of candidate configurations (background jobs, resumed at start). */
   readonly backtests: BacktestService;
   /** Drains the commit queue, saves a final feature snapshot and closes the database. */
@@ -126,17 +133,22 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
         lists: registry.lookup,
         detectors: [...createCatalogue(DEFAULT_ENGINE_CONFIG), ...s.detectors],
       }));
+  // Deployed and shadow models, loaded before the engines are built (their features replay too).
+  const modelHooks = createModelHooks(createModelStore(db));
+  const modelLoad = await modelHooks.reload();
+  if (modelLoad.failures.length > 0) logger?.error({ failures: modelLoad.failures }, 'stored models that cannot be loaded');
   const buildEngines = () => {
     const base = withAppLists(baseEngine(shield), registry);
     return createAppEngines({
       base,
-      make: (engineConfig) =>
+      make: (engineConfig, appId) =>
         withAppLists(
           createEngine({
             config: engineConfig,
             store: base.store,
             lists: registry.lookup,
             detectors: [...createCatalogue(engineConfig), ...shield.detectors],
+            models: modelHooks.forApp(appId),
           }),
           registry,
         ),
@@ -144,11 +156,17 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   };
   let engine = buildEngines();
   const configs = createConfigService({ db, clock, apps, prepare: (id, c) => engine.prepare(id, c) });
+  // apps with models but no stored configuration get their own engine on the defaults
+  const applyModels = (appIds: Iterable<string>): void => {
+    for (const a of appIds) engine.prepare(a, configs.current(a).engine)();
+  };
+
   let recovery: RecoveryReport;
   try {
     logger?.info(await lists.load(), 'lists loaded');
     // configurations before replay, so each app's events are replayed through its own engine
     const configReport = await configs.load();
+    applyModels(modelHooks.apps());
     if (configReport.invalid.length > 0)
       logger?.warn(configReport, 'stored configurations that no longer validate');
     try {
@@ -157,6 +175,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       logger?.warn({ err }, 'feature snapshot unusable; rebuilding features from the whole event log');
       engine = buildEngines();
       await configs.load();
+      applyModels(modelHooks.apps());
       recovery = await recoverFeatures({ db, engine, store: engine.store }, { ignoreSnapshot: true });
     }
   } catch (err) {
@@ -179,6 +198,26 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     handlers: [webhooks.handler],
     ...(logger ? { logger } : {}),
   });
+  const models = createModelService({
+    db,
+    clock,
+    webhooks,
+    wake: () => dispatcher.wake(),
+    failureOf: (id) => modelHooks.failureOf(id),
+    onChange: async (appId) => {
+      const { changedApps, failures } = await modelHooks.reload();
+      if (failures.length > 0) logger?.error({ failures }, 'stored models that cannot be loaded');
+      applyModels(new Set([...changedApps, appId]));
+    },
+  });
+  const driftMs = opts.driftIntervalMs ?? 3_600_000;
+  const driftTimer =
+    driftMs > 0
+      ? setInterval(() => {
+          models.checkDrift(driftMs).catch((err: unknown) => logger?.warn({ err }, 'model drift check failed'));
+        }, driftMs)
+      : undefined;
+  driftTimer?.unref();
   const ingest = createEventIngest(
     { db, engine, clock, metrics, ...(enricher ? { enrich: (e) => enricher.enrich(e) } : {}) },
     {
@@ -248,6 +287,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     metrics,
     webhooks,
     outbox: dispatcher,
+    models,
     backtests,
     isReady: () => !closed,
     ...(logger ? { logger } : {}),
@@ -256,8 +296,10 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       closed = true;
       if (timer !== undefined) clearInterval(timer);
       clearInterval(pruneTimer);
+      if (driftTimer !== undefined) clearInterval(driftTimer);
       try {
         await stopSweeper?.();
+        await models.idle();
         await backtests.close();
         await dispatcher.stop();
         await ingest.close();

@@ -10,6 +10,7 @@ import {
 import { backtestsMigration } from './backtests.migration.js';
 import type { Db, Dialect } from './database.js';
 import { entityIndexesMigration } from './entity-indexes.migration.js';
+import { modelsRegistryMigration } from './models-registry.migration.js';
 import { shieldReviewMigration } from './shield-review.migration.js';
 import { webhooksOutboxMigration } from './webhooks-outbox.migration.js';
 
@@ -335,6 +336,7 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '0910_entity_indexes': entityIndexesMigration(dialect),
     '0940_shield_review': shieldReviewMigration(dialect),
     '0930_webhooks_outbox': webhooksOutboxMigration(),
+    '0950_models_registry': modelsRegistryMigration(),
     '0960_backtests': backtestsMigration(),
   };
 }

@@ -1,0 +1,293 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import { Value } from 'typebox/value';
+import { DomainError } from '../../errors.js';
+import { principalOf, requiredAppScope } from '../../http/auth-hook.js';
+import { responses } from '../../http/schemas.js';
+import { hasAdminRole } from '../auth/auth.service.js';
+import { FEEDBACK_LABELS, type ModelService } from './model.service.js';
+
+const UPLOAD_TYPES = new Map<string, 'csv' | 'ndjson'>([
+  ['text/csv', 'csv'],
+  ['application/x-ndjson', 'ndjson'],
+  ['application/ndjson', 'ndjson'],
+]);
+
+const AppQuery = Type.Optional(
+  Type.String({ minLength: 1, maxLength: 64, description: 'Admin keys: which app' }),
+);
+const Any = Type.Unknown();
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+function writeScope(req: FastifyRequest, app: string | undefined): string {
+  const p = principalOf(req);
+  if (p.role !== 'app' && !hasAdminRole(p.role, 'analyst')) {
+    throw new DomainError(
+      'forbidden',
+      'changing models needs an app key or an admin key with the analyst role or higher',
+    );
+  }
+  return requiredAppScope(req, app);
+}
+
+const actorOf = (req: FastifyRequest): string => `key:${principalOf(req).keyId}`;
+
+const EventsTrainBody = Type.Object(
+  {
+    data_source: Type.Literal('events'),
+    label_source: Type.Optional(Type.Literal('labels')),
+    model: Type.String({ minLength: 1, maxLength: 16 }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    from: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
+    to: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
+    features: Type.Optional(Type.Array(Type.String(), { maxItems: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+function time(v: string | number | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const t = typeof v === 'number' ? v : Date.parse(v);
+  if (!Number.isFinite(t)) throw new DomainError('bad_request', `${what} is not a date`);
+  return t;
+}
+
+/**
+ * The model registry over HTTP: list/get/train (`POST /v1/models` with a CSV/NDJSON body or
+ * `{data_source:'events'}`), deploy, shadow, rollback, performance, training jobs, and label
+ * feedback (`POST /v1/labels`).
+ * @example await app.register(modelRoutes({ models: runtime.models }));
+ */
+export function modelRoutes(deps: {
+  readonly models: ModelService;
+  readonly maxUploadBytes?: number;
+}): FastifyPluginAsyncTypebox {
+  const { models } = deps;
+  const maxUploadBytes = deps.maxUploadBytes ?? 64 * 1024 * 1024;
+  return async (app) => {
+    app.addContentTypeParser(
+      [...UPLOAD_TYPES.keys()],
+      { parseAs: 'buffer', bodyLimit: maxUploadBytes },
+      (_r, body, done) => done(null, body),
+    );
+    const read = { config: { auth: 'app-or-viewer' as const } };
+
+    app.get(
+      '/v1/models',
+      {
+        ...read,
+        schema: {
+          tags: ['models'],
+          summary: 'Model versions of the app',
+          querystring: Type.Object({ app: AppQuery }),
+        },
+      },
+      async (req) => ({ items: await models.list(requiredAppScope(req, req.query.app)) }),
+    );
+
+    app.post(
+      '/v1/models',
+      {
+        ...read,
+        bodyLimit: maxUploadBytes,
+        schema: {
+          tags: ['models'],
+          summary:
+            'Train a model from an uploaded file (text/csv, application/x-ndjson) or from the event log with labels',
+          description:
+            'Upload: ?model=gbdt|rf|iforest&label=<column>&name=&time_split=col:YYYY-MM-DD. Files up to 50,000 rows train in the request (201 with the model); larger ones as a background job (202 with the job, GET /v1/models/jobs/:id). JSON body {data_source:"events", label_source:"labels", model, from, to}: features computed from the event log as live scoring computes them, labels from POST /v1/labels and case decisions.',
+          querystring: Type.Object({
+            app: AppQuery,
+            model: Type.Optional(Type.String({ maxLength: 16 })),
+            label: Type.Optional(Type.String({ maxLength: 200 })),
+            name: Type.Optional(Type.String({ maxLength: 64 })),
+            time_split: Type.Optional(Type.String({ maxLength: 250 })),
+          }),
+          response: responses({ 201: Any, 202: Any, 400: Type.Ref('Error') }),
+        },
+      },
+      async (req, reply) => {
+        const appId = writeScope(req, req.query.app);
+        const mime = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        const format = UPLOAD_TYPES.get(mime);
+        if (format !== undefined) {
+          if (!Buffer.isBuffer(req.body)) throw new DomainError('bad_request', 'empty upload');
+          const kind = req.query.model ?? 'gbdt';
+          const r = await models.trainFromFile(appId, format, req.body, {
+            name: req.query.name ?? kind,
+            kind,
+            label: req.query.label,
+            timeSplit: req.query.time_split,
+            createdBy: actorOf(req),
+          });
+          if ('job' in r)
+            return reply.code(202).header('location', `/v1/models/jobs/${r.job.id}`).send(r.job);
+          return reply.code(201).send(r.model);
+        }
+        if (mime !== 'application/json')
+          throw new DomainError('unsupported_media_type', 'send text/csv, application/x-ndjson or JSON');
+        const body: unknown = req.body;
+        if (!Value.Check(EventsTrainBody, body)) {
+          throw new DomainError(
+            'bad_request',
+            'body must be {data_source:"events", label_source:"labels", model, from?, to?, name?, features?}',
+          );
+        }
+        const from = time(body.from, 'from');
+        const to = time(body.to, 'to');
+        const m = await models.trainFromEvents(appId, {
+          name: body.name ?? body.model,
+          kind: body.model,
+          createdBy: actorOf(req),
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+          ...(body.features !== undefined ? { features: body.features } : {}),
+        });
+        return reply.code(201).send(m);
+      },
+    );
+
+    app.get(
+      '/v1/models/jobs/:id',
+      {
+        ...read,
+        schema: {
+          tags: ['models'],
+          summary: 'Progress of a training job',
+          params: IdParams,
+          querystring: Type.Object({ app: AppQuery }),
+        },
+      },
+      async (req) => models.job(requiredAppScope(req, req.query.app), req.params.id),
+    );
+
+    app.post(
+      '/v1/models/rollback',
+      {
+        ...read,
+        schema: {
+          tags: ['models'],
+          summary: 'Re-deploy the previously deployed version of a model name',
+          querystring: Type.Object({ app: AppQuery }),
+          body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }),
+        },
+      },
+      async (req) => models.rollback(writeScope(req, req.query.app), req.body.name),
+    );
+
+    app.post(
+      '/v1/models/deploy',
+      {
+        ...read,
+        schema: {
+          tags: ['models'],
+          summary: 'Deploy a model version ({model_id})',
+          querystring: Type.Object({ app: AppQuery }),
+          body: Type.Object({
+            model_id: Type.String({ minLength: 1, maxLength: 64 }),
+            mode: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('shadow')])),
+          }),
+        },
+      },
+      async (req) => {
+        const appId = writeScope(req, req.query.app);
+        return req.body.mode === 'shadow'
+          ? models.shadow(appId, req.body.model_id)
+          : models.deploy(appId, req.body.model_id);
+      },
+    );
+
+    app.get(
+      '/v1/models/:id',
+      {
+        ...read,
+        schema: {
+          tags: ['models'],
+          summary: 'One model version',
+          params: IdParams,
+          querystring: Type.Object({ app: AppQuery }),
+        },
+      },
+      async (req) => models.get(requiredAppScope(req, req.query.app), req.params.id),
+    );
+
+    app.post(
+      '/v1/models/:id/deploy',
+      {
+        ...read,
+        schema: {
+          tags: ['models'],
+          summary: 'Deploy (the previous live version is retired, kept for rollback)',
+          params: IdParams,
+          querystring: Type.Object({ app: AppQuery }),
+        },
+      },
+      async (req) => models.deploy(writeScope(req, req.query.app), req.params.id),
+    );
+
+    app.post(
+      '/v1/models/:id/shadow',
+      {
+        ...read,
+        schema: {
+          tags: ['models'],
+          summary: 'Score in shadow mode (reported in decision.models with live=false, never counted)',
+          params: IdParams,
+          querystring: Type.Object({ app: AppQuery }),
+        },
+      },
+      async (req) => models.shadow(writeScope(req, req.query.app), req.params.id),
+    );
+
+    app.get(
+      '/v1/models/:id/performance',
+      {
+        ...read,
+        schema: {
+          tags: ['models'],
+          summary:
+            'Stored evaluation metrics, live score distribution and PSI drift against the training scores',
+          params: IdParams,
+          querystring: Type.Object({ app: AppQuery, since: Type.Optional(Type.Integer({ minimum: 0 })) }),
+        },
+      },
+      async (req) => models.performance(requiredAppScope(req, req.query.app), req.params.id, req.query.since),
+    );
+
+    app.post(
+      '/v1/labels',
+      {
+        ...read,
+        schema: {
+          tags: ['models'],
+          summary:
+            'Label feedback for retraining: an event or a user is fraud, chargeback, false_positive or legit',
+          querystring: Type.Object({ app: AppQuery }),
+          body: Type.Object(
+            {
+              event_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+              user: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+              label: Type.Union(FEEDBACK_LABELS.map((l) => Type.Literal(l))),
+            },
+            { additionalProperties: false },
+          ),
+          response: responses({ 201: Any }),
+        },
+      },
+      async (req, reply) => {
+        const appId = writeScope(req, req.query.app);
+        const r = await models.label(
+          appId,
+          {
+            label: req.body.label,
+            ...(req.body.event_id !== undefined ? { eventId: req.body.event_id } : {}),
+            ...(req.body.user !== undefined ? { user: req.body.user } : {}),
+          },
+          actorOf(req),
+        );
+        return reply.code(201).send(r);
+      },
+    );
+  };
+}

@@ -1,0 +1,639 @@
+import {
+  compileLiveFeatures,
+  compilePlan,
+  createMemoryFeatureStore,
+  createTable,
+  isDataError,
+  isModelKind,
+  loadModelPackage,
+  parseCsv,
+  parseNdjson,
+  psiLevel,
+  psiReport,
+  TRAINABLE_KINDS,
+  trainModelPackage,
+  type Cell,
+  type DataTable,
+  type ModelPackage,
+  type TrainableKind,
+  type VigilEvent,
+} from '@vigil/engine';
+import type { Clock } from '../../clock.js';
+import { DomainError } from '../../errors.js';
+import type { Db } from '../../storage/database.js';
+import { parseStoredJson } from '../../storage/json.js';
+import { shieldKysely } from '../../storage/shield-tables.js';
+import { ulid } from '../../storage/ulid.js';
+import type { WebhookService } from '../webhooks/webhook.service.js';
+import { hookOf } from './model-hooks.js';
+import { createModelStore, type ModelRecord, type ModelRecordWithPackage } from './model.store.js';
+
+/** Rows trained inside the request; larger files train as a background job. */
+export const SYNC_TRAIN_MAX_ROWS = 50_000;
+/** PSI above which a deployed model's live scores count as drifted. */
+export const DRIFT_PSI_ALERT = 0.25;
+/** Live scores needed before drift is judged. */
+export const DRIFT_MIN_SCORES = 50;
+
+/** Label values accepted by `POST /v1/labels`; fraud and chargeback are positives. */
+export const FEEDBACK_LABELS = ['fraud', 'chargeback', 'false_positive', 'legit'] as const;
+/** One feedback label. */
+export type FeedbackLabel = (typeof FEEDBACK_LABELS)[number];
+const POSITIVE_LABELS = new Set(['fraud', 'chargeback', 'confirmed_fraud']);
+const NEGATIVE_LABELS = new Set(['false_positive', 'legit']);
+
+/** The live features the event-log trainer uses by default (numeric, computable on every event). */
+export const DEFAULT_EVENT_FEATURES = [
+  'amount',
+  'hour',
+  'account_age_days',
+  'user_count_1h',
+  'user_count_1d',
+  'user_count_7d',
+  'user_amount_sum_1d',
+  'amount_z',
+  'user_distinct_ips_1d',
+  'user_distinct_devices_1d',
+  'device_distinct_users_1d',
+  'ip_count_1h',
+  'ip_distinct_users_1d',
+] as const;
+
+/** A stored model as the API shows it. */
+export interface ModelView extends Omit<ModelRecord, 'params' | 'metrics'> {
+  readonly params: unknown;
+  readonly metrics: unknown;
+  readonly loadError?: string;
+}
+
+/** A training request. */
+export interface TrainRequest {
+  readonly name: string;
+  readonly kind: string;
+  readonly label?: string | undefined;
+  readonly timeSplit?: string | undefined;
+  readonly createdBy: string;
+}
+
+/** A background training job as the API shows it. */
+export interface TrainJob {
+  readonly id: string;
+  readonly status: 'running' | 'done' | 'failed';
+  readonly phase: string;
+  readonly modelId: string | null;
+  readonly error: string | null;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
+}
+
+/** What `GET /v1/models/:id/performance` answers. */
+export interface ModelPerformance {
+  readonly model: ModelView;
+  readonly metrics: unknown;
+  readonly live: {
+    readonly since: number;
+    readonly count: number;
+    readonly mean: number | null;
+    readonly histogram: readonly number[];
+  };
+  readonly drift: { readonly psi: number; readonly level: string } | null;
+}
+
+/** One drift finding. */
+export interface DriftResult {
+  readonly modelId: string;
+  readonly appId: string;
+  readonly name: string;
+  readonly psi: number;
+  readonly liveCount: number;
+  readonly alerted: boolean;
+}
+
+/** The registry, training, feedback and drift. */
+export interface ModelService {
+  list(appId: string): Promise<readonly ModelView[]>;
+  get(appId: string, id: string): Promise<ModelView>;
+  /** The package text (CLI export). */
+  packageOf(appId: string, id: string): Promise<string>;
+  /** Trains from an uploaded CSV/NDJSON: in the request when small, else a job. */
+  trainFromFile(
+    appId: string,
+    format: 'csv' | 'ndjson',
+    body: Uint8Array,
+    req: TrainRequest,
+  ): Promise<{ readonly model: ModelView } | { readonly job: TrainJob }>;
+  /** Trains from the app's event log joined with its labels. */
+  trainFromEvents(
+    appId: string,
+    req: TrainRequest & {
+      readonly from?: number;
+      readonly to?: number;
+      readonly features?: readonly string[];
+    },
+  ): Promise<ModelView>;
+  /** Registers an already built package (CLI `--register`). */
+  register(appId: string, name: string, pkg: ModelPackage, createdBy: string): Promise<ModelView>;
+  job(appId: string, id: string): Promise<TrainJob>;
+  deploy(appId: string, id: string): Promise<ModelView>;
+  shadow(appId: string, id: string): Promise<ModelView>;
+  rollback(appId: string, name: string): Promise<ModelView>;
+  performance(appId: string, id: string, since?: number): Promise<ModelPerformance>;
+  label(
+    appId: string,
+    input: {
+      readonly eventId?: string;
+      readonly user?: string;
+      readonly label: FeedbackLabel;
+      readonly note?: string;
+    },
+    createdBy: string,
+  ): Promise<{ readonly id: string; readonly eventId: string | null; readonly user: string | null }>;
+  /** Checks every deployed and shadow model's live scores (last `windowMs`) against its training scores. */
+  checkDrift(windowMs?: number): Promise<readonly DriftResult[]>;
+  /** Waits for background jobs (tests, shutdown). */
+  idle(): Promise<void>;
+}
+
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function dataError(err: unknown): never {
+  if (isDataError(err)) {
+    throw new DomainError('bad_request', err.message, {
+      details: err.columns.map((c) => ({ path: `/${c}`, message: err.code })),
+      cause: err,
+    });
+  }
+  throw err;
+}
+
+function kindOf(kind: string): TrainableKind {
+  if (kind === 'gru') {
+    throw new DomainError('bad_request', 'the gru sequence model is trained with `vigil train --model gru`');
+  }
+  const k = (TRAINABLE_KINDS as readonly string[]).find((x) => x === kind);
+  if (k === undefined || !isModelKind(k)) {
+    throw new DomainError('bad_request', `model must be one of ${TRAINABLE_KINDS.join(', ')}, got '${kind}'`);
+  }
+  return k as TrainableKind;
+}
+
+function parseTable(format: 'csv' | 'ndjson', body: Uint8Array): DataTable {
+  const r = format === 'csv' ? parseCsv(body) : parseNdjson(body);
+  if (r.table.rows === 0) {
+    const why = r.errors[0] === undefined ? '' : `: ${JSON.stringify(r.errors[0])}`;
+    throw new DomainError('bad_request', `the training data has no rows${why}`);
+  }
+  return r.table;
+}
+
+/**
+ * Creates the service. `onChange` runs after a deploy, shadow or rollback (the runtime reloads
+ * the app's engine there, so the change is live without a restart).
+ * @example const models = createModelService({ db, clock, webhooks, onChange: (app) => reload(app) });
+ */
+export function createModelService(deps: {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly webhooks?: Pick<WebhookService, 'emit'>;
+  readonly onChange?: (appId: string) => Promise<void>;
+  /** Wakes the outbox after a drift alert. */
+  readonly wake?: () => void;
+  readonly failureOf?: (id: string) => string | undefined;
+}): ModelService {
+  const { db, clock } = deps;
+  const store = createModelStore(db);
+  const jobs = new Set<Promise<unknown>>();
+
+  const view = (r: ModelRecord): ModelView => {
+    const { params, metrics, ...rest } = r;
+    const failure = deps.failureOf?.(r.id);
+    return {
+      ...rest,
+      params: parseJsonOr(params),
+      metrics: parseJsonOr(metrics),
+      ...(failure !== undefined ? { loadError: failure } : {}),
+    };
+  };
+
+  const find = async (appId: string, id: string): Promise<ModelRecordWithPackage> => {
+    const r = await store.get(appId, id);
+    if (r === undefined) throw new DomainError('not_found', `no model '${id}' in this app`);
+    return r;
+  };
+
+  const save = async (appId: string, name: string, pkg: ModelPackage, params: unknown): Promise<ModelView> =>
+    view(
+      await store.insert({
+        appId,
+        name,
+        kind: pkg.kind,
+        params: JSON.stringify(params),
+        metrics: JSON.stringify(pkg.metrics),
+        package: JSON.stringify(pkg),
+        now: clock.now(),
+      }),
+    );
+
+  const train = (table: DataTable, req: TrainRequest, kind: TrainableKind): ModelPackage => {
+    try {
+      return trainModelPackage(table, {
+        kind,
+        ...(req.label !== undefined ? { label: req.label } : {}),
+        ...(req.timeSplit !== undefined ? { timeSplit: req.timeSplit } : {}),
+      }).package;
+    } catch (err) {
+      return dataError(err);
+    }
+  };
+
+  const checkName = (name: string): string => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+      throw new DomainError('bad_request', 'name must be 1-64 letters, digits, dot, dash or underscore');
+    }
+    return name;
+  };
+
+  const updateJob = async (id: string, status: string, details: Record<string, unknown>, done: boolean) => {
+    await db.kysely
+      .updateTable('job_runs')
+      .set({ status, details: JSON.stringify(details), ...(done ? { finished_at: clock.now() } : {}) })
+      .where('id', '=', id)
+      .execute();
+  };
+
+  const changed = async (appId: string): Promise<void> => {
+    await deps.onChange?.(appId);
+  };
+
+  /** Live scores of a model version from stored decisions since `since`. */
+  const liveScores = async (r: ModelRecord, since: number): Promise<number[]> => {
+    const rows = await db.kysely
+      .selectFrom('decisions')
+      .select('payload')
+      .where('app_id', '=', r.appId)
+      .where('created_at', '>=', since)
+      .orderBy('event_seq', 'desc')
+      .limit(20_000)
+      .execute();
+    const out: number[] = [];
+    const version = String(r.version);
+    for (const row of rows) {
+      const d = parseStoredJson<{ models?: { model: string; version?: string; score: number }[] }>(
+        row.payload,
+      );
+      for (const m of d.models ?? []) {
+        if (m.model === r.name && m.version === version && Number.isFinite(m.score)) out.push(m.score);
+      }
+    }
+    return out;
+  };
+
+  const trainingScores = (r: ModelRecordWithPackage): readonly number[] => {
+    if (r.package === null) return [];
+    try {
+      return loadModelPackage(r.package).pkg.trainingScores;
+    } catch {
+      return [];
+    }
+  };
+
+  const service: ModelService = {
+    async list(appId) {
+      return (await store.list(appId)).map(view);
+    },
+    async get(appId, id) {
+      return view(await find(appId, id));
+    },
+    async packageOf(appId, id) {
+      const r = await find(appId, id);
+      if (r.package === null) throw new DomainError('not_found', `model '${id}' has no package`);
+      return r.package;
+    },
+    async trainFromFile(appId, format, body, req) {
+      checkName(req.name);
+      const kind = kindOf(req.kind);
+      let table: DataTable;
+      try {
+        table = parseTable(format, body);
+      } catch (err) {
+        return dataError(err);
+      }
+      const params = { source: 'upload', format, label: req.label ?? null, timeSplit: req.timeSplit ?? null };
+      if (table.rows <= SYNC_TRAIN_MAX_ROWS)
+        return { model: await save(appId, req.name, train(table, req, kind), params) };
+      const id = ulid(clock.now());
+      const startedAt = clock.now();
+      await db.kysely
+        .insertInto('job_runs')
+        .values({
+          id,
+          job: 'model_train',
+          status: 'running',
+          started_at: startedAt,
+          finished_at: null,
+          details: JSON.stringify({ app: appId, phase: 'queued', rows: table.rows }),
+        })
+        .execute();
+      const run = (async () => {
+        await new Promise((r) => setImmediate(r));
+        await updateJob(id, 'running', { app: appId, phase: 'training', rows: table.rows }, false);
+        try {
+          const m = await save(appId, req.name, train(table, req, kind), params);
+          await updateJob(id, 'done', { app: appId, phase: 'done', rows: table.rows, modelId: m.id }, true);
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          await updateJob(id, 'failed', { app: appId, phase: 'failed', rows: table.rows, error }, true);
+        }
+      })();
+      jobs.add(run);
+      void run.finally(() => jobs.delete(run));
+      return {
+        job: {
+          id,
+          status: 'running',
+          phase: 'queued',
+          modelId: null,
+          error: null,
+          startedAt,
+          finishedAt: null,
+        },
+      };
+    },
+    async trainFromEvents(appId, req) {
+      checkName(req.name);
+      const kind = kindOf(req.kind);
+      const columns = [...(req.features ?? DEFAULT_EVENT_FEATURES)];
+      let set;
+      try {
+        set = compileLiveFeatures(columns);
+      } catch (err) {
+        throw new DomainError('bad_request', err instanceof Error ? err.message : String(err));
+      }
+      const plan = compilePlan(set.specs);
+      const fs = createMemoryFeatureStore();
+      const labelRows = await shieldKysely(db)
+        .selectFrom('labels')
+        .select(['event_id', 'user_id', 'label'])
+        .where('app_id', '=', appId)
+        .orderBy('created_at')
+        .execute();
+      const byEvent = new Map<string, number>();
+      const byUser = new Map<string, number>();
+      for (const l of labelRows) {
+        const y = POSITIVE_LABELS.has(l.label) ? 1 : NEGATIVE_LABELS.has(l.label) ? 0 : undefined;
+        if (y === undefined) continue;
+        if (l.event_id !== null) byEvent.set(l.event_id, y);
+        else if (l.user_id !== null) byUser.set(l.user_id, y);
+      }
+      const cols: Cell[][] = columns.map(() => []);
+      const labels: Cell[] = [];
+      const record: Record<string, Cell> = {};
+      let after = -1;
+      for (;;) {
+        let q = db.kysely
+          .selectFrom('events')
+          .select(['seq', 'id', 'user_id', 'payload'])
+          .where('app_id', '=', appId)
+          .where('seq', '>', after);
+        if (req.from !== undefined) q = q.where('at', '>=', req.from);
+        if (req.to !== undefined) q = q.where('at', '<', req.to);
+        const rows = await q.orderBy('seq').limit(5000).execute();
+        for (const r of rows) {
+          const e = parseStoredJson<VigilEvent>(r.payload);
+          set.fill(e, fs.evaluate(plan, e), record);
+          for (let c = 0; c < columns.length; c++) cols[c]!.push(record[columns[c]!] ?? null);
+          labels.push(byEvent.get(r.id) ?? (r.user_id === null ? undefined : byUser.get(r.user_id)) ?? 0);
+          after = Number(r.seq);
+        }
+        if (rows.length < 5000) break;
+      }
+      if (labels.length === 0) throw new DomainError('bad_request', 'no events in the chosen period');
+      // default features the app's events never carry (no device, no IP) are left out
+      const keep = columns
+        .map((c, i) => i)
+        .filter((i) => req.features !== undefined || cols[i]!.some((v) => v !== null));
+      const table = createTable(
+        [...keep.map((i) => columns[i]!), 'label'],
+        [...keep.map((i) => cols[i]!), labels],
+      );
+      const label = kind === 'iforest' && !labels.includes(1) ? undefined : 'label';
+      const pkg = train(table, { ...req, label }, kind);
+      return save(appId, req.name, pkg, {
+        source: 'events',
+        from: req.from ?? null,
+        to: req.to ?? null,
+        features: keep.map((i) => columns[i]!),
+        events: labels.length,
+      });
+    },
+    async register(appId, name, pkg, createdBy) {
+      checkName(name);
+      try {
+        loadModelPackage(JSON.parse(JSON.stringify(pkg)));
+      } catch (err) {
+        return dataError(err);
+      }
+      return save(appId, name, pkg, { source: 'cli', createdBy });
+    },
+    async job(appId, id) {
+      const r = await db.kysely.selectFrom('job_runs').selectAll().where('id', '=', id).executeTakeFirst();
+      const d = r?.details == null ? null : parseJsonOr(r.details);
+      const details = typeof d === 'object' && d !== null ? (d as Record<string, unknown>) : {};
+      if (r === undefined || r.job !== 'model_train' || details['app'] !== appId) {
+        throw new DomainError('not_found', `no training job '${id}' in this app`);
+      }
+      const s = r.status === 'done' || r.status === 'failed' ? r.status : 'running';
+      return {
+        id,
+        status: s,
+        phase: typeof details['phase'] === 'string' ? details['phase'] : s,
+        modelId: typeof details['modelId'] === 'string' ? details['modelId'] : null,
+        error: typeof details['error'] === 'string' ? details['error'] : null,
+        startedAt: Number(r.started_at),
+        finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+      };
+    },
+    async deploy(appId, id) {
+      const r = await find(appId, id);
+      try {
+        hookOf(r, true);
+      } catch (err) {
+        throw new DomainError(
+          'bad_request',
+          `model ${id} cannot be deployed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      const now = clock.now();
+      await db.transaction(async (tx) => {
+        const s = createModelStore(tx);
+        for (const other of await s.list(appId, r.name)) {
+          if (other.id !== id && other.status === 'deployed') await s.setStatus(other.id, 'retired', now);
+        }
+        await s.setStatus(id, 'deployed', now);
+      });
+      await changed(appId);
+      return view(await find(appId, id));
+    },
+    async shadow(appId, id) {
+      const r = await find(appId, id);
+      try {
+        hookOf(r, false);
+      } catch (err) {
+        throw new DomainError(
+          'bad_request',
+          `model ${id} cannot run in shadow mode: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      const now = clock.now();
+      await db.transaction(async (tx) => {
+        const s = createModelStore(tx);
+        for (const other of await s.list(appId, r.name)) {
+          if (other.id !== id && other.status === 'shadow') await s.setStatus(other.id, 'trained', now);
+        }
+        await s.setStatus(id, 'shadow', now);
+      });
+      await changed(appId);
+      return view(await find(appId, id));
+    },
+    async rollback(appId, name) {
+      const versions = await store.list(appId, name);
+      if (versions.length === 0) throw new DomainError('not_found', `no model named '${name}' in this app`);
+      const current = versions.find((v) => v.status === 'deployed');
+      const previous = versions
+        .filter((v) => v.status === 'retired' && v.deployedAt !== null && v.id !== current?.id)
+        .sort((a, b) => (b.deployedAt ?? 0) - (a.deployedAt ?? 0) || b.version - a.version)[0];
+      if (previous === undefined) {
+        throw new DomainError(
+          'conflict',
+          `model '${name}' has no previously deployed version to roll back to`,
+        );
+      }
+      const now = clock.now();
+      await db.transaction(async (tx) => {
+        const s = createModelStore(tx);
+        if (current !== undefined) await s.setStatus(current.id, 'retired', now);
+        await s.setStatus(previous.id, 'deployed', now);
+      });
+      await changed(appId);
+      return view(await find(appId, previous.id));
+    },
+    async performance(appId, id, since) {
+      const r = await find(appId, id);
+      const from = since ?? clock.now() - 24 * 3_600_000;
+      const live = await liveScores(r, from);
+      const reference = trainingScores(r);
+      const histogram = new Array<number>(10).fill(0);
+      let sum = 0;
+      for (const s of live) {
+        histogram[Math.min(9, Math.floor(s * 10))]!++;
+        sum += s;
+      }
+      const drift =
+        live.length > 0 && reference.length > 0
+          ? (() => {
+              const psi = psiReport(reference, live).psi;
+              return { psi, level: psiLevel(psi) };
+            })()
+          : null;
+      return {
+        model: view(r),
+        metrics: parseJsonOr(r.metrics),
+        live: {
+          since: from,
+          count: live.length,
+          mean: live.length > 0 ? sum / live.length : null,
+          histogram,
+        },
+        drift,
+      };
+    },
+    async label(appId, input, createdBy) {
+      if ((input.eventId === undefined) === (input.user === undefined)) {
+        throw new DomainError('bad_request', 'give exactly one of event_id or user');
+      }
+      let user = input.user ?? null;
+      let decisionSeq: number | null = null;
+      if (input.eventId !== undefined) {
+        const d = await db.kysely
+          .selectFrom('events')
+          .leftJoin('decisions', 'decisions.event_seq', 'events.seq')
+          .select(['events.user_id', 'decisions.event_seq'])
+          .where('events.app_id', '=', appId)
+          .where('events.id', '=', input.eventId)
+          .executeTakeFirst();
+        if (d === undefined) throw new DomainError('not_found', `no event '${input.eventId}' in this app`);
+        user = d.user_id;
+        decisionSeq = d.event_seq === null ? null : Number(d.event_seq);
+      }
+      const id = ulid(clock.now());
+      await shieldKysely(db)
+        .insertInto('labels')
+        .values({
+          id,
+          app_id: appId,
+          user_id: user,
+          event_id: input.eventId ?? null,
+          decision_seq: decisionSeq,
+          label: input.label,
+          source: 'api',
+          case_id: null,
+          created_by: createdBy,
+          created_at: clock.now(),
+        })
+        .execute();
+      return { id, eventId: input.eventId ?? null, user };
+    },
+    async checkDrift(windowMs = 3_600_000) {
+      const now = clock.now();
+      const results: DriftResult[] = [];
+      for (const r of await store.active()) {
+        const reference = trainingScores(r);
+        if (reference.length === 0) continue;
+        const live = await liveScores(r, now - windowMs);
+        if (live.length < DRIFT_MIN_SCORES) continue;
+        const psi = psiReport(reference, live).psi;
+        const alerted = psi > DRIFT_PSI_ALERT;
+        if (alerted) {
+          const data = {
+            alert: 'model_drift',
+            model: { id: r.id, name: r.name, version: r.version, status: r.status },
+            psi,
+            level: psiLevel(psi),
+            liveScores: live.length,
+            windowMs,
+          };
+          await db.transaction(async (tx) => {
+            await tx.kysely
+              .insertInto('alerts')
+              .values({
+                id: ulid(now),
+                app_id: r.appId,
+                user_id: null,
+                type: 'model_drift',
+                severity: 'high',
+                decision_seq: null,
+                payload: JSON.stringify(data),
+                created_at: now,
+                acknowledged_at: null,
+              })
+              .execute();
+            await deps.webhooks?.emit(tx, r.appId, 'anomaly.alert', data);
+          });
+          deps.wake?.();
+        }
+        results.push({ modelId: r.id, appId: r.appId, name: r.name, psi, liveCount: live.length, alerted });
+      }
+      return results;
+    },
+    async idle() {
+      while (jobs.size > 0) await Promise.allSettled([...jobs]);
+    },
+  };
+  return service;
+}
