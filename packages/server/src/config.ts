@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { LlmConfig } from './modules/cases/llm-case-summariser.js';
 import {
   collectEnrichmentConfig,
   ENRICHMENT_VARIABLES,
@@ -61,6 +62,8 @@ export interface Config {
   readonly outboxDispatch: boolean;
   /** Enrichment providers (IPHUB_*, FINGERPRINT_*, ENRICHMENT_*): off unless an API key is set. */
   readonly enrichment: EnrichmentConfig;
+  /** LLM_*: the OpenAI-compatible provider writing case summaries; undefined (off) unless LLM_BASE_URL is set. */
+  readonly llm: LlmConfig | undefined;
 }
 
 /** One problem in the configuration: which variable and what is wrong with it. */
@@ -100,6 +103,11 @@ export const CONFIG_VARIABLES = {
   WEBHOOK_MAX_ATTEMPTS: 'webhook delivery attempts before the dead letter (default 8)',
   OUTBOX_DISPATCH: 'false to keep this process from delivering outbox messages (default true)',
   ...ENRICHMENT_VARIABLES,
+  LLM_BASE_URL:
+    'OpenAI-compatible API base URL (POST {url}/chat/completions) writing case summaries; unset = summaries from the evidence',
+  LLM_API_KEY: 'bearer key of the LLM provider (optional for local servers)',
+  LLM_MODEL: 'model name for the LLM provider (required with LLM_BASE_URL)',
+  LLM_TIMEOUT_MS: 'timeout of one LLM completion (default 10000); on failure the evidence summary is used',
   VIGIL_CONFIG: 'optional JSON file with any of these keys; environment variables win',
 } as const;
 type ConfigKey = keyof typeof CONFIG_VARIABLES;
@@ -166,6 +174,43 @@ function boolOf(raw: string | undefined, key: ConfigKey, dflt: boolean, problems
   if (s === 'false' || s === '0') return false;
   problems.push({ key, message: `must be true or false, got '${raw}'` });
   return dflt;
+}
+
+/** LLM_BASE_URL, LLM_API_KEY, LLM_MODEL, LLM_TIMEOUT_MS: off unless LLM_BASE_URL is set. */
+function collectLlmConfig(
+  get: (k: ConfigKey) => string | undefined,
+  problems: ConfigProblem[],
+): LlmConfig | undefined {
+  const baseUrl = get('LLM_BASE_URL')?.trim() || undefined;
+  const apiKey = get('LLM_API_KEY')?.trim() || undefined;
+  const model = get('LLM_MODEL')?.trim() || undefined;
+  const timeoutMs = intIn(get('LLM_TIMEOUT_MS'), 'LLM_TIMEOUT_MS', 10_000, 100, 300_000, problems);
+  if (baseUrl === undefined) {
+    if (apiKey !== undefined || model !== undefined)
+      problems.push({ key: 'LLM_BASE_URL', message: 'is required when LLM_API_KEY or LLM_MODEL is set' });
+    return undefined;
+  }
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(baseUrl);
+  } catch {
+    problems.push({ key: 'LLM_BASE_URL', message: `is not a URL, got '${baseUrl}'` });
+  }
+  if (parsed !== undefined) {
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      problems.push({ key: 'LLM_BASE_URL', message: 'must be an http:// or https:// URL' });
+    else if (parsed.username !== '' || parsed.password !== '' || parsed.search !== '' || parsed.hash !== '')
+      problems.push({
+        key: 'LLM_BASE_URL',
+        message: 'must not carry credentials, a query or a fragment (put the key in LLM_API_KEY)',
+      });
+  }
+  if (model === undefined) problems.push({ key: 'LLM_MODEL', message: 'is required with LLM_BASE_URL' });
+  else if (model.length > 200 || /\s/.test(model))
+    problems.push({ key: 'LLM_MODEL', message: 'must be 1 to 200 characters without spaces' });
+  if (apiKey !== undefined && (apiKey.length > 1000 || /\s/.test(apiKey)))
+    problems.push({ key: 'LLM_API_KEY', message: 'must be at most 1000 characters without spaces' });
+  return Object.freeze({ baseUrl, apiKey, model: model ?? '', timeoutMs });
 }
 
 function isLogLevel(s: string): s is LogLevel {
@@ -278,9 +323,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
   for (const k of Object.keys(ENRICHMENT_VARIABLES)) if (isConfigKey(k)) enrichmentEnv[k] = get(k);
   const enrichment = collectEnrichmentConfig(enrichmentEnv, problems);
 
+  const llm = collectLlmConfig(get, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     enrichment,
+    llm,
     port,
     host,
     dataDir,

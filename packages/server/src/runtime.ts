@@ -21,6 +21,7 @@ import { createBacktestService, type BacktestService } from './modules/backtests
 import { createPasskeyService } from './modules/access/passkey.service.js';
 import { createAppEngines, type AppEngines } from './modules/config/app-engines.js';
 import { createConfigService } from './modules/config/config.service.js';
+import { createLlmCaseSummariser } from './modules/cases/llm-case-summariser.js';
 import { createEnrichment } from './modules/enrichment/enrichment.config.js';
 import { createEntityService } from './modules/entities/entity.service.js';
 import { createListRegistry, withAppLists } from './modules/lists/list-registry.js';
@@ -105,17 +106,30 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const logger = opts.logger;
   let shield: Shield;
   try {
-    shield = await createShield({
-      db,
-      clock,
-      // announced through the webhook outbox in the change's own transaction
-      events: {
-        emit: async (tx, app, type, data) => {
-          await webhooks.emit(tx, app, type, data);
+    shield = await createShield(
+      {
+        db,
+        clock,
+        // announced through the webhook outbox in the change's own transaction
+        events: {
+          emit: async (tx, app, type, data) => {
+            await webhooks.emit(tx, app, type, data);
+          },
         },
+        wake: () => dispatcher.wake(),
       },
-      wake: () => dispatcher.wake(),
-    });
+      // case summaries by the configured LLM provider (the evidence summary when it fails)
+      config.llm === undefined
+        ? {}
+        : {
+            cases: {
+              summariser: createLlmCaseSummariser(config.llm, {
+                onError: (err) =>
+                  logger?.warn({ err }, 'LLM case summary failed; using the evidence summary'),
+              }),
+            },
+          },
+    );
   } catch (err) {
     await db.close();
     throw err;
