@@ -6,6 +6,7 @@ import { createAppService } from '../modules/apps/app.service.js';
 import { verifyAuditChain } from '../modules/audit/audit.store.js';
 import type { ApiKeyRecord } from '../modules/auth/api-key.store.js';
 import { createKeyService } from '../modules/auth/key.service.js';
+import { BACKTEST_HELP, runBacktestCommand } from './backtest.js';
 import { LISTS_HELP, listsCommand } from './lists-import.js';
 import { serveUntilSignal } from '../server.js';
 import { REPLAY_HELP, runReplayCommand } from './replay.js';
@@ -50,6 +51,7 @@ Commands:
   score <file>          score a CSV/NDJSON file offline (no server needed)
   replay                rebuild feature state from the event log
   simulate              send simulated traffic to a running server
+  backtest              replay stored events through a candidate configuration
 
 Options for every command:
   --config <file>       JSON file with configuration variables (environment wins)
@@ -90,6 +92,7 @@ Walks the audit log and recomputes every row's hash; exit code 1 when the chain 
   score: SCORE_HELP,
   replay: REPLAY_HELP,
   simulate: SIMULATE_HELP,
+  backtest: BACKTEST_HELP,
 } as const;
 
 type Command = keyof typeof HELP;
@@ -297,6 +300,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       return runReplayCommand(rest, io);
     case 'simulate':
       return runSimulateCommand(rest, io);
+    case 'backtest':
+      return runBacktestCommand(rest, io);
   }
 }
 
