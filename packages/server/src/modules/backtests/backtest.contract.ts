@@ -9,6 +9,8 @@ import { ulid } from '../../storage/ulid.js';
 import { createAppService } from '../apps/app.service.js';
 import { createEventStore } from '../events/event.store.js';
 import { createBacktestService, type BacktestService } from './backtest.service.js';
+import { createBacktestStore } from './backtest.store.js';
+import { DEFAULT_BACKTEST_COSTS } from './backtest-report.js';
 
 /** A logged event for {@link seedEvents}: minutes after T0. */
 export interface SeedEvent {
@@ -326,6 +328,31 @@ export function describeBacktestContract(open: () => Promise<TestDatabase>): voi
         .catch((e: unknown) => e);
       expect(isDomainError(unknown, 'app_not_found')).toBe(true);
       expect(await svc.list(app)).toEqual([]);
+    });
+
+    it('resume runs the jobs a previous process left queued', async () => {
+      const app = await newApp();
+      await seedEvents(db, app, [{ id: 'q1', user: 'u1', amount: 5000, min: 0 }]);
+      const id = ulid();
+      await createBacktestStore(db).insert({
+        id,
+        appId: app,
+        baseline: 'config',
+        baselineVersion: 0,
+        from: iso(0),
+        to: iso(1),
+        candidate: BLOCK_BIG,
+        costs: DEFAULT_BACKTEST_COSTS,
+        createdAt: clock.now(),
+        createdBy: 'test',
+      });
+      const fresh = createBacktestService({ db, clock });
+      await fresh.resume();
+      await fresh.idle();
+      const job = await fresh.get(id, app);
+      expect(job.status).toBe('done');
+      expect(job.result?.users.newlyBlockedUsers).toEqual(['u1']);
+      await fresh.close();
     });
 
     it('a job is visible only to its own app', async () => {
