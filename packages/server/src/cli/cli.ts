@@ -12,6 +12,9 @@ import { serveUntilSignal } from '../server.js';
 import { REPLAY_HELP, runReplayCommand } from './replay.js';
 import { runScoreCommand, SCORE_HELP } from './score.js';
 import { runSimulateCommand, SIMULATE_HELP } from './simulate.js';
+import { EVALUATE_HELP, runEvaluateCommand } from './evaluate.js';
+import { MODELS_HELP, runModelsCommand } from './models.js';
+import { runTrainCommand, TRAIN_HELP } from './train.js';
 import { openDatabase, type Db } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrations.js';
 import { KEY_ROLES, type KeyRole } from '../storage/schema.js';
@@ -51,6 +54,9 @@ Commands:
   score <file>          score a CSV/NDJSON file offline (no server needed)
   replay                rebuild feature state from the event log
   simulate              send simulated traffic to a running server
+  train                 train a model from a CSV/NDJSON file (asks step by step in a terminal)
+  evaluate              evaluate a model package on a labelled file
+  models                list, deploy, shadow or roll back registry models
   backtest              replay stored events through a candidate configuration
 
 Options for every command:
@@ -93,6 +99,9 @@ Walks the audit log and recomputes every row's hash; exit code 1 when the chain 
   replay: REPLAY_HELP,
   simulate: SIMULATE_HELP,
   backtest: BACKTEST_HELP,
+  train: TRAIN_HELP,
+  evaluate: EVALUATE_HELP,
+  models: MODELS_HELP,
 } as const;
 
 type Command = keyof typeof HELP;
@@ -302,6 +311,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       return runSimulateCommand(rest, io);
     case 'backtest':
       return runBacktestCommand(rest, io);
+    case 'train':
+      return runTrainCommand(rest, io);
+    case 'evaluate':
+      return runEvaluateCommand(rest, io);
+    case 'models':
+      return runModelsCommand(rest, io);
   }
 }
 

@@ -1,0 +1,1 @@
+export { EVALUATE_HELP, runEvaluateCommand } from './train.js';
