@@ -15,6 +15,8 @@ import { createBacktestService } from '../modules/backtests/backtest.service.js'
 import type { BacktestRecord } from '../modules/backtests/backtest.store.js';
 import { createListRegistry } from '../modules/lists/list-registry.js';
 import { createListService } from '../modules/lists/list.service.js';
+import { createModelHooks } from '../modules/models/model-hooks.js';
+import { createModelStore } from '../modules/models/model.store.js';
 import { openDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrations.js';
 import type { CliIo } from './cli.js';
@@ -232,8 +234,16 @@ export async function runBacktestCommand(
     await migrateToLatest(db);
     const registry = createListRegistry();
     await createListService({ db, clock, registry, apps: createAppService({ db, clock }) }).load();
+    // deployed and shadow models take part as they do live
+    const models = createModelHooks(createModelStore(db));
+    const loaded = await models.reload();
+    for (const f of loaded.failures)
+      io.err(`vigil: warning: a stored model cannot be loaded: ${JSON.stringify(f)}\n`);
     // one long slice: nothing else shares this process's event loop
-    const backtests = createBacktestService({ db, clock, lists: registry }, { sliceMs: 1000 });
+    const backtests = createBacktestService(
+      { db, clock, lists: registry, models: (appId) => models.forApp(appId) },
+      { sliceMs: 1000 },
+    );
     let id: string;
     try {
       id = await backtests.start(input.app, input.candidate, {
