@@ -157,6 +157,7 @@ export function createModelStore(db: Db): ModelStore {
         .where('status', 'in', ['deployed', 'shadow'])
         .orderBy('app_id')
         .orderBy('name')
+        .orderBy('version')
         .execute();
       return rows.map(toRecord);
     },
