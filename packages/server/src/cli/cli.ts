@@ -51,6 +51,7 @@ Commands:
   keys list             list API keys (never the keys themselves)
   keys revoke <id>      revoke an API key
   audit verify          check the audit log's hash chain
+  lists import <kind> <file>  load a public list (Tor exits, IPsum, disposable domains, crawlers)
   score <file>          score a CSV/NDJSON file offline (no server needed)
   replay                rebuild feature state from the event log
   simulate              send simulated traffic to a running server
