@@ -137,7 +137,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // Block/allow lists: one in-memory registry, each engine call reads the event's app's lists.
   const registry = createListRegistry();
   const apps = createAppService({ db, clock });
-  const lists = createListService({ db, clock, registry, apps });
+  // entries posted with shared: true are shared through the shield's intelligence
+  const lists = createListService({ db, clock, registry, apps, intel: shield.intel });
   // One engine per configured app, all sharing one feature store; apps without a stored
   // configuration use the default one. The shield's server-side detectors follow the catalogue.
   const baseEngine =

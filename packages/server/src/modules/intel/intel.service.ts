@@ -50,8 +50,16 @@ export interface IntelService {
     item: IntelItem,
     opts: ShareOptions,
   ): Promise<{ readonly entry: IntelEntry; readonly created: boolean }>;
-  /** Withdraws an app's shared identifier. `not_found` when the app has not shared it. */
-  withdraw(appId: string, item: IntelItem, actor: string): Promise<void>;
+  /**
+   * Withdraws an app's shared identifier. `not_found` when the app has not shared it (or, with
+   * `onlySource`, shared it for another reason: a list entry's removal leaves a confirmed-fraud share).
+   */
+  withdraw(
+    appId: string,
+    item: IntelItem,
+    actor: string,
+    opts?: { readonly onlySource?: IntelSource },
+  ): Promise<void>;
   list(
     appId: string,
     q: {
@@ -202,7 +210,7 @@ export async function createIntelService(
       return { entry, created: result.created };
     },
 
-    async withdraw(appId, item, actor) {
+    async withdraw(appId, item, actor, wo = {}) {
       const c = canonicalIdentifier(item.kind, item.value);
       if (!c.ok) {
         throw new DomainError('validation_failed', `invalid ${item.kind}`, {
@@ -212,7 +220,14 @@ export async function createIntelService(
       const hash = registry.hash(item.kind, c.value);
       const now = clock.now();
       await db.transaction(async (tx) => {
-        if (!(await createIntelStore(tx).remove(appId, item.kind, hash))) {
+        const store = createIntelStore(tx);
+        if (
+          wo.onlySource !== undefined &&
+          (await store.find(appId, item.kind, hash))?.source !== wo.onlySource
+        ) {
+          throw new DomainError('not_found', `this app has not shared that ${item.kind} (${wo.onlySource})`);
+        }
+        if (!(await store.remove(appId, item.kind, hash))) {
           throw new DomainError('not_found', `this app has not shared that ${item.kind}`);
         }
         await createAuditStore(tx).append(

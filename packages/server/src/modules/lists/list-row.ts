@@ -42,6 +42,12 @@ export const ListEntryBodySchema = Type.Object(
         description: 'Epoch ms after which the entry is dropped',
       }),
     ),
+    shared: Type.Optional(
+      Type.Boolean({
+        description:
+          'Also share it (hashed) with the other apps as shared intelligence: block entries of devices, single IPs, wallets and e-mails of an app that contributes; removing the entry withdraws it',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -88,7 +94,7 @@ function detailsOf(raw: unknown): ErrorDetail[] {
 
 /** Result of {@link validateListRow}. */
 export type ListRowResult =
-  | { readonly ok: true; readonly row: ValidListRow }
+  | { readonly ok: true; readonly row: ValidListRow; readonly shared: boolean }
   | { readonly ok: false; readonly details: readonly ErrorDetail[] };
 
 /**
@@ -97,7 +103,7 @@ export type ListRowResult =
  * Expiry must lie after `now`.
  * @example
  * validateListRow('ip', { value: '10.1.2.3/8' }, Date.now());
- * // { ok: true, row: { kind: 'ip', value: '10.0.0.0/8', verdict: 'block', label: 'blocklist', weight: 1, expiresAt: null } }
+ * // { ok: true, row: { kind: 'ip', value: '10.0.0.0/8', verdict: 'block', label: 'blocklist', weight: 1, expiresAt: null }, shared: false }
  */
 export function validateListRow(kind: ListKind, raw: unknown, now: number): ListRowResult {
   if (!checkBody.Check(raw)) return { ok: false, details: detailsOf(raw) };
@@ -123,5 +129,6 @@ export function validateListRow(kind: ListKind, raw: unknown, now: number): List
   return {
     ok: true,
     row: { kind, value: e.value, verdict, label: e.label, weight: e.weight, expiresAt: e.expiresAt ?? null },
+    shared: raw.shared === true,
   };
 }

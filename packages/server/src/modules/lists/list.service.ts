@@ -5,6 +5,8 @@ import type { Db } from '../../storage/database.js';
 import { ulid } from '../../storage/ulid.js';
 import type { AppService } from '../apps/app.service.js';
 import { createAuditStore } from '../audit/audit.store.js';
+import { isIntelKind, type IntelKind } from '../intel/intel.model.js';
+import { canonicalIdentifier, type IntelService } from '../intel/intel.service.js';
 import type { ListRegistry } from './list-registry.js';
 import { validateListRow, type ValidListRow } from './list-row.js';
 import { GLOBAL_LIST_SCOPE, createListStore, type ListRecord, type StoredListVerdict } from './list.store.js';
@@ -114,6 +116,8 @@ export async function writeListRows(
     readonly actor: string;
     readonly now: number;
     readonly audit?: Readonly<Record<string, unknown>>;
+    /** More work in the same transaction, after the rows are stored (sharing them). */
+    readonly inTx?: (tx: Db, records: readonly ListRecord[]) => Promise<void>;
   },
 ): Promise<readonly ListRecord[]> {
   const records: ListRecord[] = w.rows.map((r) => ({
@@ -137,6 +141,7 @@ export async function writeListRows(
       },
       w.now,
     );
+    await w.inTx?.(tx, records);
   });
   return records;
 }
@@ -153,8 +158,10 @@ export function createListService(deps: {
   readonly clock: Clock;
   readonly registry: ListRegistry;
   readonly apps: Pick<AppService, 'get'>;
+  /** Shared intelligence: entries posted with `shared: true` are shared, and withdrawn on removal. */
+  readonly intel?: Pick<IntelService, 'shareInTx' | 'applyCommitted' | 'withdraw' | 'settings'>;
 }): ListService {
-  const { db, clock, registry } = deps;
+  const { db, clock, registry, intel } = deps;
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = chain.then(fn, fn);
@@ -172,9 +179,49 @@ export function createListService(deps: {
     actor: string,
     details: Readonly<Record<string, unknown>>,
     now: number,
+    share: readonly (ValidListRow & { readonly kind: IntelKind })[] = [],
   ): Promise<{ readonly records: readonly ListRecord[]; readonly notScored: number }> => {
-    const records = await writeListRows(db, { scope, rows, actor, now, audit: details });
+    let marks: Awaited<ReturnType<IntelService['shareInTx']>> = [];
+    const records = await writeListRows(db, {
+      scope,
+      rows,
+      actor,
+      now,
+      audit: share.length > 0 ? { ...details, shared: share.length } : details,
+      // shared in the list write's transaction: both or neither
+      ...(intel !== undefined && share.length > 0
+        ? {
+            inTx: async (tx: Db) => {
+              marks = [];
+              for (const r of share) {
+                const m = await intel.shareInTx(
+                  tx,
+                  scope,
+                  [{ kind: r.kind, value: r.value }],
+                  { source: 'list', reason: r.label, actor, expiresAt: r.expiresAt },
+                  now,
+                );
+                marks = [...marks, ...m];
+              }
+            },
+          }
+        : {}),
+    });
+    if (marks.length > 0) intel?.applyCommitted(marks);
     return { records, notScored: registry.apply(records, now).notScored };
+  };
+
+  /** Why a row asking for `shared: true` cannot be shared, or undefined when it can. */
+  const shareProblem = (scope: string, row: ValidListRow, contributes: boolean): string | undefined => {
+    if (intel === undefined) return 'shared intelligence is not available on this server';
+    if (scope === GLOBAL_LIST_SCOPE) return 'global entries apply to every app already; share from an app';
+    if (!isIntelKind(row.kind)) return 'only device, ip, wallet and email entries can be shared';
+    if (row.verdict !== 'block') return 'only block entries can be shared';
+    const c = canonicalIdentifier(row.kind, row.value);
+    if (!c.ok) return c.message;
+    if (!contributes)
+      return 'this app does not contribute to shared intelligence (PUT /v1/intel/settings {"contribute": true})';
+    return undefined;
   };
 
   return {
@@ -190,12 +237,28 @@ export function createListService(deps: {
         await assertScope(scope);
         const now = clock.now();
         const good: ValidListRow[] = [];
+        const share: (ValidListRow & { readonly kind: IntelKind })[] = [];
         const errors: { index: number; details: readonly ErrorDetail[] }[] = [];
-        rows.forEach((raw, index) => {
+        let contributes: boolean | undefined;
+        for (const [index, raw] of rows.entries()) {
           const r = validateListRow(kind, raw, now);
-          if (r.ok) good.push(r.row);
-          else errors.push({ index, details: r.details });
-        });
+          if (!r.ok) {
+            errors.push({ index, details: r.details });
+            continue;
+          }
+          if (r.shared) {
+            if (contributes === undefined && intel !== undefined && scope !== GLOBAL_LIST_SCOPE)
+              contributes = (await intel.settings(scope)).contribute;
+            const problem = shareProblem(scope, r.row, contributes ?? false);
+            const row = r.row;
+            if (problem !== undefined || !isIntelKind(row.kind)) {
+              errors.push({ index, details: [{ path: '/shared', message: problem ?? 'cannot be shared' }] });
+              continue;
+            }
+            share.push({ ...row, kind: row.kind });
+          }
+          good.push(r.row);
+        }
         let entries: readonly ListRecord[] = [];
         let notScored = 0;
         const first = good[0];
@@ -204,7 +267,7 @@ export function createListService(deps: {
             good.length === 1
               ? { kind, value: first.value, verdict: first.verdict, label: first.label }
               : { kind, values: good.slice(0, 20).map((e) => e.value) };
-          ({ records: entries, notScored } = await store(scope, good, actor, details, now));
+          ({ records: entries, notScored } = await store(scope, good, actor, details, now, share));
         }
         return { loaded: entries.length, failed: errors.length, entries, errors, notScored };
       }),
@@ -242,6 +305,18 @@ export function createListService(deps: {
         });
         if (removed === undefined) throw new DomainError('not_found', `'${v}' is not on the ${kind} list`);
         registry.remove(scope, kind, v);
+        // an identifier this entry shared is withdrawn; one shared for another reason (a case) stays
+        if (intel !== undefined && scope !== GLOBAL_LIST_SCOPE && isIntelKind(kind)) {
+          try {
+            await intel.withdraw(scope, { kind, value: v }, actor, { onlySource: 'list' });
+          } catch (err) {
+            if (
+              !(err instanceof DomainError) ||
+              (err.code !== 'not_found' && err.code !== 'validation_failed')
+            )
+              throw err;
+          }
+        }
         return removed;
       }),
 
