@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_ENGINE_CONFIG, parseEngineConfig, type EngineConfig } from './config/engine-config.js';
 import { createCatalogue } from './detectors/catalogue.js';
 import type { Detector } from './detectors/detector.js';
-import { severityOf } from './detectors/signal.js';
+import { severityOf, type Signal } from './detectors/signal.js';
 import { createEngine } from './engine.js';
 import type { VigilEvent } from './events/event.js';
 import { count, HOUR, MINUTE } from './features/feature-spec.js';
@@ -370,6 +370,45 @@ describe('engine: failures', () => {
     expect(d.anomalies).toEqual(['kept']);
     expect(d.flag).toBe('GREEN');
     expect(d.signals.map((s) => s.code)).toEqual(['test.kept']);
+  });
+
+  it('keeps the output of every successful detector exactly once around several failures', () => {
+    const signal = (code: string): Signal => ({
+      code,
+      score: 0.2,
+      severity: severityOf(0.2),
+      category: 'identity',
+      reason: code,
+      evidence: {},
+    });
+    const writer = (id: string, velocity: number): Detector => ({
+      id,
+      features: [],
+      detect(_ctx, out) {
+        out.signals.push(signal(`${id}.ok`));
+        const a = (out.facets.analyzers ??= {});
+        a.velocity = Math.max(a.velocity ?? 0, velocity);
+        (out.facets.anomalies ??= []).push(id);
+      },
+    });
+    const breaker = (id: string): Detector => ({
+      id,
+      features: [],
+      detect(_ctx, out) {
+        out.signals.push(signal(`${id}.partial`));
+        (out.facets.anomalies ??= []).push(`${id}-partial`);
+        if (out.facets.analyzers !== undefined) out.facets.analyzers.graph = 99;
+        throw new Error(`${id} failed`);
+      },
+    });
+    const engine = createEngine({
+      detectors: [writer('a', 10), breaker('x'), writer('b', 20), breaker('y'), writer('c', 5)],
+    });
+    const d = engine.score({ id: 'w', app: 'shop', type: 'login', at: T0 }, T0);
+    expect(d.failures.map((f) => f.detector)).toEqual(['x', 'y']);
+    expect(d.signals.map((x) => x.code)).toEqual(['a.ok', 'b.ok', 'c.ok']);
+    expect(d.anomalies).toEqual(['a', 'b', 'c']);
+    expect(d.analyzers).toEqual({ velocity: 20 });
   });
 
   it('survives a detector that throws a non-Error', () => {

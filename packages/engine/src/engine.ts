@@ -124,37 +124,41 @@ export function createEngine(opts: EngineOptions = {}): Engine {
   // Reused across events: the decision stage copies what it keeps.
   const signals: Signal[] = [];
   const out: { readonly signals: Signal[]; facets: Facets } = { signals, facets: {} };
-  const saved: Saved = {
-    signals: 0,
-    behaviorScore: undefined,
-    flag: undefined,
-    anomalies: undefined,
-    anomaliesLength: 0,
-    analyzers: undefined,
-    velocity: undefined,
-    amount: undefined,
-    pattern: undefined,
-    graph: undefined,
-    timing: undefined,
-  };
 
   function decide(event: VigilEvent, features: FeatureSnapshot, now: number): Decision {
     signals.length = 0;
-    const facets: Facets = {};
-    out.facets = facets;
+    out.facets = {};
     let failures: DetectorFailure[] | undefined;
+    let failed: number[] | undefined;
     const ctx: DetectorContext = { event, features, lists, now };
 
-    for (const d of detectorsFor(event.type)) {
-      save(saved, signals, facets);
+    const list = detectorsFor(event.type);
+    for (let i = 0; i < list.length; i++) {
+      const d = list[i];
+      if (d === undefined) continue;
       try {
         d.detect(ctx, out);
       } catch (err) {
         (failures ??= []).push({ detector: d.id, error: message(err) });
-        // A failed detector contributes nothing: drop its signals and undo its facet writes.
-        restore(saved, signals, facets);
+        (failed ??= []).push(i);
+        // A failed detector contributes nothing. Rather than snapshot the output before every
+        // detector (the common case never needs it), rebuild it on the rare failure: detectors
+        // are pure, so re-running the ones before it that succeeded gives back exactly their output.
+        signals.length = 0;
+        out.facets = {};
+        for (let j = 0; j < i; j++) {
+          const prev = list[j];
+          if (prev === undefined || failed.includes(j)) continue;
+          try {
+            prev.detect(ctx, out);
+          } catch {
+            // It succeeded on the same input a moment ago; a detector that does not is impure and
+            // is dropped rather than failing the event twice.
+          }
+        }
       }
     }
+    const facets = out.facets;
 
     let models: ModelScore[] | undefined;
     for (let i = 0; i < hooks.length; i++) {
@@ -204,67 +208,4 @@ export function createEngine(opts: EngineOptions = {}): Engine {
       return { ok: true, value: { event: v.value, decision: score(v.value, o.now) } };
     },
   };
-}
-
-/** What a detector may have changed, saved before it runs (one reused record: no allocation). */
-interface Saved {
-  signals: number;
-  behaviorScore: number | undefined;
-  flag: Facets['flag'];
-  anomalies: string[] | undefined;
-  anomaliesLength: number;
-  analyzers: Facets['analyzers'];
-  velocity: number | undefined;
-  amount: number | undefined;
-  pattern: number | undefined;
-  graph: number | undefined;
-  timing: number | undefined;
-}
-
-function save(s: Saved, signals: readonly Signal[], f: Facets): void {
-  s.signals = signals.length;
-  s.behaviorScore = f.behaviorScore;
-  s.flag = f.flag;
-  s.anomalies = f.anomalies;
-  s.anomaliesLength = f.anomalies?.length ?? 0;
-  const a = f.analyzers;
-  s.analyzers = a;
-  s.velocity = a?.velocity;
-  s.amount = a?.amount;
-  s.pattern = a?.pattern;
-  s.graph = a?.graph;
-  s.timing = a?.timing;
-}
-
-function restore(s: Saved, signals: Signal[], f: Facets): void {
-  signals.length = s.signals;
-  if (s.behaviorScore === undefined) delete f.behaviorScore;
-  else f.behaviorScore = s.behaviorScore;
-  if (s.flag === undefined) delete f.flag;
-  else f.flag = s.flag;
-  if (s.anomalies === undefined) delete f.anomalies;
-  else {
-    s.anomalies.length = s.anomaliesLength;
-    f.anomalies = s.anomalies;
-  }
-  const a = s.analyzers;
-  if (a === undefined) {
-    delete f.analyzers;
-    return;
-  }
-  f.analyzers = a;
-  setOrDelete(a, 'velocity', s.velocity);
-  setOrDelete(a, 'amount', s.amount);
-  setOrDelete(a, 'pattern', s.pattern);
-  setOrDelete(a, 'graph', s.graph);
-  setOrDelete(a, 'timing', s.timing);
-}
-
-function setOrDelete(
-  a: NonNullable<Facets['analyzers']>,
-  k: keyof NonNullable<Facets['analyzers']>,
-  v: number | undefined,
-): void {
-  if (v === undefined) delete a[k];
-  else a[k] = v;
 }

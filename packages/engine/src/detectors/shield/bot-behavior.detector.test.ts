@@ -124,6 +124,19 @@ describe('bot-behavior detector', () => {
     );
   });
 
+  it('gives the same verdict for a user agent seen again, also past the memo of verdicts', () => {
+    const fresh = createBotBehaviorDetector(BOT_BEHAVIOR_DEFAULTS);
+    const verdict = (ua: string) =>
+      runDetector(fresh, testEvent({ type: 'login', user: 'u1', userAgent: ua }), quiet).map((x) => x.code);
+    const bot = 'python-requests/2.31.0';
+    expect(verdict(bot)).toEqual(['shield.bot_behavior.user_agent']);
+    // Five thousand distinct human agents overflow the memo of 4,096 verdicts.
+    for (let i = 0; i < 5000; i++) expect(verdict(`Mozilla/5.0 (build ${i}) Firefox/125.0`)).toEqual([]);
+    expect(verdict(bot)).toEqual(['shield.bot_behavior.user_agent']);
+    expect(verdict(HUMAN_AGENTS[0] ?? '')).toEqual([]);
+    expect(verdict(HUMAN_AGENTS[0] ?? '')).toEqual([]);
+  });
+
   it('adds user-agent patterns from its options', () => {
     const custom = createBotBehaviorDetector({
       ...BOT_BEHAVIOR_DEFAULTS,

@@ -116,6 +116,9 @@ function escapeRe(s: string): string {
 }
 
 /** Compiles the built-in and extra patterns into one case-insensitive regex, once per detector. */
+/** Distinct user agents whose verdict is remembered before the memo starts over. */
+const MAX_CACHED_USER_AGENTS = 4096;
+
 function compileUserAgentRe(extra: readonly string[]): RegExp {
   const parts = [...BOT_USER_AGENT_PATTERNS, ...extra].map(escapeRe);
   parts.push('(?<!cu)bot\\b');
@@ -156,6 +159,18 @@ const NOT_AUTOMATED = new Set(['', 'none', 'false', '0', 'no']);
 export function createBotBehaviorDetector(opts: BotBehaviorOptions): Detector {
   const f = botBehaviorFeatures(opts);
   const uaRe = compileUserAgentRe(opts.userAgentPatterns);
+  // Apps see a few hundred distinct user agents, each many times: remember each one's verdict
+  // ('' for no match) instead of running the long pattern on every event. Bounded: cleared when full.
+  const uaVerdicts = new Map<string, string>();
+  const uaMatchOf = (ua: string): string | null => {
+    let v = uaVerdicts.get(ua);
+    if (v === undefined) {
+      v = uaRe.exec(ua)?.[0] ?? '';
+      if (uaVerdicts.size >= MAX_CACHED_USER_AGENTS) uaVerdicts.clear();
+      uaVerdicts.set(ua, v);
+    }
+    return v === '' ? null : v;
+  };
   const burstLabel = formatDuration(opts.burstWindowMs);
   const burstTypes = new Set<string>(opts.burstTypes);
   return {
@@ -171,7 +186,7 @@ export function createBotBehaviorDetector(opts: BotBehaviorOptions): Detector {
         attrFlag(e, 'webdriver') ||
         attrFlag(e, 'headless');
       const ua = e.userAgent;
-      const uaMatch = ua === undefined || ua === '' ? null : uaRe.exec(ua);
+      const uaMatch = ua === undefined || ua === '' ? null : uaMatchOf(ua);
       // Server-made events (a game's result) ride along with the action; only actions count.
       const counted = burstTypes.has(e.type);
       const burst = !counted
@@ -199,7 +214,7 @@ export function createBotBehaviorDetector(opts: BotBehaviorOptions): Detector {
           `the tracker reported automation (${typeof automation === 'string' ? automation : 'webdriver/headless flag'})`,
         );
       }
-      if (uaMatch !== null) findings.push(`the user agent contains '${uaMatch[0]}'`);
+      if (uaMatch !== null) findings.push(`the user agent contains '${uaMatch}'`);
       if (bursty) {
         findings.push(
           `${burst} events by the same user or device within ${burstLabel} (threshold ${opts.burstCount})`,
@@ -213,7 +228,7 @@ export function createBotBehaviorDetector(opts: BotBehaviorOptions): Detector {
         `Automated client: ${findings.join('; ')}; score ${round(score, 2)}.`,
         {
           automationFlag: automated,
-          userAgentMatch: uaMatch === null ? null : uaMatch[0],
+          userAgentMatch: uaMatch,
           userAgent: ua === undefined ? null : ua.slice(0, MAX_UA_EVIDENCE),
           burst,
           burstThreshold: opts.burstCount,
