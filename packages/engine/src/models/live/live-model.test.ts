@@ -118,6 +118,7 @@ describe('live model hook', () => {
         if (!r.ok) throw new Error('invalid');
         last = r.value.decision;
       }
+      if (last === undefined) throw new Error('no decision');
       return last;
     };
     const live = run(true);
