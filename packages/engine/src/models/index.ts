@@ -8,3 +8,4 @@ export * from './gbdt/index.js';
 export * from './forest/index.js';
 export * from './xgboost/index.js';
 export * from './live/index.js';
+export * from './sequence/index.js';

@@ -1,0 +1,4 @@
+export * from './gru.js';
+export * from './sequence-encoder.js';
+export * from './sequence-model.js';
+export * from './sequence-scorer.js';
