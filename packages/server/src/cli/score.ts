@@ -13,6 +13,7 @@ import {
 } from '../modules/batch/score-file.js';
 import { csvCell } from '../modules/batch/csv-scanner.js';
 import { RESULT_FORMATS, type ResultFormat } from '../modules/batch/row-scorer.js';
+import { SHARD_STRATEGIES, type ShardStrategy } from '../modules/batch/shard-plan.js';
 import type { CliIo } from './cli.js';
 
 /** Help of `vigil score`. */
@@ -33,6 +34,7 @@ Options:
   --out <file>        results file (default: standard output)
   --format <f>        ${RESULT_FORMATS.join(' | ')} (default: by --out's extension, else csv)
   --workers <n>       worker threads (default ${availableParallelism()}, the CPUs available)
+  --shard-by <s>      ${SHARD_STRATEGIES.join(' | ')} (default entity, see below)
   --config <file>     the app's engine configuration (JSON, as PUT /v1/config takes)
   --app <id>          app of events without one (default batch)
   --type <type>       event type of rows without one (default: such rows are rejected)
@@ -41,9 +43,11 @@ Options:
   --no-progress       no progress bar (it shows only when standard error is a terminal)
   -h, --help          this help
 
-Sharding: rows are split over the workers by user, and each worker has its own feature store, so
-per-user features are exact; features of other entities shared across users (a device, an IP, an
-e-mail domain, a counterparty) only see the events of the same worker's users. --workers 1 is exact.`;
+Sharding: each worker has its own feature store and sees its rows in file order. With --shard-by
+entity (the default) a first pass over the file puts users who share a device or an IP in the same
+worker, so user, device and IP features are exact; other keys shared across workers (an e-mail
+domain, a counterparty, a referrer) only see the same worker's rows. --shard-by user skips the first
+pass and splits device and IP features as well. --workers 1 is exact.`;
 
 const MAX_ERRORS_SHOWN = 20;
 
@@ -65,7 +69,7 @@ function summaryText(r: ScoreFileResult, out: string | undefined): string {
   const t = r.totals;
   const secs = r.ms / 1000;
   const lines = [
-    `scored ${fmtInt(t.rows)} rows (${fmtInt(t.scored)} scored, ${fmtInt(t.errorCount)} rejected) in ${secs.toFixed(2)} s: ${fmtInt(t.rows / Math.max(secs, 1e-9))} rows/s with ${r.workers} worker${r.workers === 1 ? '' : 's'}`,
+    `scored ${fmtInt(t.rows)} rows (${fmtInt(t.scored)} scored, ${fmtInt(t.errorCount)} rejected) in ${secs.toFixed(2)} s: ${fmtInt(t.rows / Math.max(secs, 1e-9))} rows/s with ${r.workers} worker${r.workers === 1 ? '' : 's'}${r.workers > 1 ? ` sharded by ${r.shardBy}${r.planMs > 0 ? ` (first pass ${(r.planMs / 1000).toFixed(2)} s)` : ''}` : ''}`,
   ];
   if (t.scored > 0) {
     lines.push(
@@ -98,6 +102,7 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
         out: { type: 'string' },
         format: { type: 'string' },
         workers: { type: 'string' },
+        'shard-by': { type: 'string' },
         config: { type: 'string' },
         app: { type: 'string' },
         type: { type: 'string' },
@@ -136,6 +141,11 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
       return usage('--workers must be a whole number from 1 to 64');
     workers = Number(values.workers);
   }
+  let shardBy: ShardStrategy | undefined;
+  if (values['shard-by'] !== undefined) {
+    shardBy = SHARD_STRATEGIES.find((x) => x === values['shard-by']);
+    if (shardBy === undefined) return usage(`--shard-by must be one of ${SHARD_STRATEGIES.join(', ')}`);
+  }
   let defaultType: EventType | undefined;
   if (values.type !== undefined) {
     if (!isEventType(values.type)) return usage(`--type '${values.type}' is not an event type`);
@@ -173,6 +183,7 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
       out,
       format,
       ...(workers !== undefined ? { workers } : {}),
+      ...(shardBy !== undefined ? { shardBy } : {}),
       ...(engineConfig !== undefined ? { engineConfig } : {}),
       ...(values.app !== undefined ? { app: values.app } : {}),
       ...(defaultType !== undefined ? { defaultType } : {}),
@@ -224,6 +235,8 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
         out: values.out ?? null,
         format,
         workers: result.workers,
+        shardBy: result.shardBy,
+        planMs: Math.round(result.planMs),
         rows: t.rows,
         scored: t.scored,
         rejected: t.errorCount,

@@ -27,6 +27,7 @@ import {
   type ScoreTotals,
 } from './row-scorer.js';
 import type { ShardMessage, ShardTask } from './score-shard.js';
+import { planEntityShards, type ShardStrategy } from './shard-plan.js';
 import type { ShardWorkerData } from './score-worker.js';
 
 /** A problem with the input as a whole (unreadable file, bad header, bad configuration). */
@@ -79,6 +80,8 @@ export interface ScoreFileOptions {
   readonly defaultAt?: number;
   /** Rejected rows kept with their message (all are counted). Default 1000. */
   readonly maxErrors?: number;
+  /** How rows are spread over workers (see `SHARD_STRATEGIES`). Default `entity`. */
+  readonly shardBy?: ShardStrategy;
   /** Called after each batch of rows is written. */
   readonly onProgress?: (p: ScoreProgress) => void;
 }
@@ -89,8 +92,11 @@ export interface ScoreFileResult {
   /** Notes about the header (ignored columns). */
   readonly warnings: readonly string[];
   readonly workers: number;
+  readonly shardBy: ShardStrategy;
   readonly inputFormat: InputFormat;
   readonly ms: number;
+  /** Of `ms`, the first pass that plans entity shards (0 without one). */
+  readonly planMs: number;
 }
 
 const BATCH_ROWS = 2048;
@@ -237,13 +243,14 @@ interface Pending {
 
 /**
  * Scores a CSV or NDJSON file offline with the engine and writes one result per input row, in
- * input order. Rows are sharded by user over worker threads: each shard has its own engine and
- * feature store and sees all events of its users in file order, so per-user features are exact.
- * Features keyed by something other than the user (a device, an IP, an e-mail domain, a
- * counterparty shared by users of different shards) only count the events of the shard's users:
- * with N workers a device shared by several users sees about 1/N of them. `workers: 1` is exact.
- * Every shard reads the whole file (so all agree on record boundaries) and scores only its rows;
- * the parent merges results back into input order.
+ * input order. Rows are sharded over worker threads; each shard has its own engine and feature
+ * store and sees its rows in file order. By default (`shardBy: 'entity'`) a first pass groups
+ * users that share a device or an IP into one shard, so user, device and IP features are exact;
+ * keys beyond those (an e-mail domain, a counterparty, a referrer shared by users of different
+ * shards) only count the events of the shard's own rows. `shardBy: 'user'` skips the first pass
+ * and splits device and IP features too. `workers: 1` is exact. Every shard reads the whole file
+ * (so all agree on record boundaries) and scores only its rows; the parent merges results back into
+ * input order.
  * @example
  * const r = await scoreFile({ input: 'events.csv', out: createWriteStream('scored.csv'), format: 'csv' });
  * r.totals.scored;
@@ -273,6 +280,13 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
   };
   if (format === 'csv') await write(`${resultColumns(head.withLabel).map(csvCell).join(',')}\n`);
 
+  const shardBy = opts.shardBy ?? 'entity';
+  const planStarted = performance.now();
+  const owners =
+    shards > 1 && shardBy === 'entity'
+      ? planEntityShards(opts.input, inputFormat, head.mapping, shards)
+      : undefined;
+  const planMs = owners === undefined ? 0 : performance.now() - planStarted;
   const startWorker = await workerFactory();
   const workers: Worker[] = [];
   const queues: Pending[][] = [];
@@ -301,6 +315,7 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
       maxErrors,
       withLabel: head.withLabel,
       batchRows: BATCH_ROWS,
+      ...(owners !== undefined ? { owners } : {}),
     };
     const w = startWorker({ task, maxInFlight: MAX_IN_FLIGHT });
     workers.push(w);
@@ -374,7 +389,9 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
     totals,
     warnings: head.mapping?.warnings ?? [],
     workers: shards,
+    shardBy,
     inputFormat,
+    planMs,
     ms: performance.now() - started,
   };
 }

@@ -22,6 +22,8 @@ export interface ShardTask {
   readonly withLabel: boolean;
   /** Rows per message. */
   readonly batchRows: number;
+  /** The shard of every data row by ordinal (entity sharding); absent: by a hash of the user. */
+  readonly owners?: Uint8Array;
 }
 
 /** A run of result rows of one shard, in input order. */
@@ -62,8 +64,9 @@ export function shardOf(key: string, shards: number): number {
 
 /**
  * Scores the rows of one shard of a file: reads the whole file (every shard does, so all agree on
- * record boundaries and ordinals), keeps the rows whose user hashes to `shard` (rows without a user
- * go round-robin by ordinal), and scores them in file order with a fresh engine. Results are handed
+ * record boundaries and ordinals), keeps the rows `owners` gives it (or, without a plan, whose user
+ * hashes to `shard`; rows without a user go round-robin by ordinal), and scores them in file order
+ * with a fresh engine. Results are handed
  * to `emit` in batches; `emit` may return a promise to apply back-pressure.
  * @example await scoreShard(task, (m) => parentPort.postMessage(m));
  */
@@ -83,7 +86,12 @@ export async function scoreShard(
     withLabel: task.withLabel,
     ...(task.defaultType !== undefined ? { defaultType: task.defaultType } : {}),
   });
-  const { shard, shards, batchRows } = task;
+  const { shard, shards, batchRows, owners } = task;
+  const ownerOf = (o: number): number => {
+    const s = owners![o];
+    if (s === undefined) throw new Error('the input file changed while it was being scored');
+    return s;
+  };
   let ords = new Int32Array(batchRows);
   let lens = new Int32Array(batchRows);
   let parts: string[] = [];
@@ -136,8 +144,12 @@ export async function scoreShard(
           }
           const o = ord++;
           if (shards > 1) {
-            const key = mapping.userIndex >= 0 ? scanner.field(mapping.userIndex) : undefined;
-            const owner = key === undefined || key === '' ? o % shards : shardOf(key, shards);
+            let owner: number;
+            if (owners !== undefined) owner = ownerOf(o);
+            else {
+              const key = mapping.userIndex >= 0 ? scanner.field(mapping.userIndex) : undefined;
+              owner = key === undefined || key === '' ? o % shards : shardOf(key, shards);
+            }
             if (owner !== shard) continue;
           }
           const problem = scanner.problem();
@@ -167,6 +179,10 @@ export async function scoreShard(
         pos = nl === -1 ? text.length : nl + 1;
         if (raw.trim() !== '') {
           const o = ord++;
+          if (owners !== undefined && shards > 1 && ownerOf(o) !== shard) {
+            if (nl === -1) break;
+            continue;
+          }
           let value: unknown;
           let bad: string | undefined;
           try {
@@ -174,7 +190,7 @@ export async function scoreShard(
           } catch (err) {
             bad = `not valid JSON: ${err instanceof Error ? err.message : 'unparseable'}`;
           }
-          if (shards > 1) {
+          if (shards > 1 && owners === undefined) {
             const user =
               typeof value === 'object' && value !== null && 'user' in value && typeof value.user === 'string'
                 ? value.user
