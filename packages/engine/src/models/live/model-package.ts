@@ -24,11 +24,13 @@ import { loadIsolationForest, trainIsolationForest } from '../isolation-forest.j
 import { checksumString, isRecord } from '../model-package.js';
 import { importXgboostModel } from '../xgboost/xgboost-import.js';
 
-/** Model kinds the registry stores (xgboost: imported, never trained here). */
-export const MODEL_KINDS = ['iforest', 'gbdt', 'rf', 'xgboost'] as const;
+/** Model kinds the registry stores (xgboost: imported, never trained here; gru: a sequence model over events). */
+export const MODEL_KINDS = ['iforest', 'gbdt', 'rf', 'xgboost', 'gru'] as const;
 /** One model kind. */
 export type ModelKind = (typeof MODEL_KINDS)[number];
-/** Kinds trained here. */
+/** Kinds scored row by row through a preprocessor (every kind but gru). */
+export type TabularKind = Exclude<ModelKind, 'gru'>;
+/** Tabular kinds trained here by {@link trainModelPackage} (gru: trainSequencePackage). */
 export const TRAINABLE_KINDS = ['iforest', 'gbdt', 'rf'] as const;
 /** A kind trained here. */
 export type TrainableKind = (typeof TRAINABLE_KINDS)[number];
@@ -71,15 +73,26 @@ export interface TrainingSummary {
   readonly split: string;
 }
 
+/** Held-out scores and labels kept for the evaluation report (at most {@link EVALUATION_SAMPLE_MAX} rows). */
+export interface StoredEvaluation {
+  readonly scores: readonly number[];
+  readonly labels: readonly number[];
+  readonly threshold: number;
+}
+
+/** Held-out rows kept in a package for its evaluation report. */
+export const EVALUATION_SAMPLE_MAX = 5000;
+
 /** The stored package. */
 export interface ModelPackage {
   readonly format: typeof MODEL_PACKAGE_FORMAT;
   readonly version: typeof MODEL_PACKAGE_VERSION;
   readonly kind: ModelKind;
   readonly label: string | null;
-  /** Input columns, in the preprocessor's order. */
+  /** Input columns, in the preprocessor's order (gru: user, type, amount, at). */
   readonly features: readonly string[];
-  readonly preprocessor: PreprocessorPackage;
+  /** The fitted preprocessing; null for a gru package (its encoder is inside the model). */
+  readonly preprocessor: PreprocessorPackage | null;
   readonly model: unknown;
   /** Sorted raw training scores at 101 quantiles (iforest calibration: raw score → 0..1). */
   readonly calibration: readonly number[] | null;
@@ -87,12 +100,14 @@ export interface ModelPackage {
   readonly training: TrainingSummary;
   /** Up to 1,000 output scores (0..1) on the training rows: the drift reference. */
   readonly trainingScores: readonly number[];
+  /** Held-out scores and labels (capped) for the evaluation report; absent in older packages. */
+  readonly evaluation?: StoredEvaluation;
   readonly checksum: number;
 }
 
-/** A loaded package, ready to score. */
+/** A loaded tabular package, ready to score. */
 export interface LoadedModel {
-  readonly kind: ModelKind;
+  readonly kind: TabularKind;
   readonly pkg: ModelPackage;
   readonly preprocessor: Preprocessor;
   /** Output score 0..1 (higher riskier) of one preprocessed row. */
@@ -105,7 +120,11 @@ export interface LoadedModel {
   scoreRecord(record: Readonly<Record<string, Cell>>): number;
 }
 
-function packageChecksum(
+/**
+ * The package's checksum over the parts that decide its scores.
+ * @example packageChecksum(pkg) === pkg.checksum;
+ */
+export function packageChecksum(
   p: Pick<ModelPackage, 'kind' | 'label' | 'features' | 'preprocessor' | 'model' | 'calibration'>,
 ): number {
   return checksumString(
@@ -144,7 +163,7 @@ function treeScorer(m: TreeModel): Scorer {
   };
 }
 
-function scorerOf(kind: ModelKind, model: unknown): Scorer {
+function scorerOf(kind: TabularKind, model: unknown): Scorer {
   switch (kind) {
     case 'iforest': {
       const m = loadIsolationForest(model);
@@ -176,9 +195,17 @@ function numbers(x: unknown, what: string): number[] {
 function build(pkg: ModelPackage): LoadedModel {
   let preprocessor: Preprocessor;
   let scorer: Scorer;
+  const kind = pkg.kind;
+  if (kind === 'gru') {
+    throw new DataError(
+      'corrupt_package',
+      'a gru package is a sequence model: load it with loadSequencePackage',
+    );
+  }
+  if (pkg.preprocessor === null) return corrupt('preprocessor is missing');
   try {
     preprocessor = loadPreprocessor(pkg.preprocessor);
-    scorer = scorerOf(pkg.kind, pkg.model);
+    scorer = scorerOf(kind, pkg.model);
   } catch (err) {
     if (err instanceof DataError) throw err;
     return corrupt(err instanceof Error ? err.message : String(err));
@@ -186,7 +213,7 @@ function build(pkg: ModelPackage): LoadedModel {
   const cal = pkg.calibration;
   const scoreRow = cal === null ? scorer.raw : (row: Float64Array) => calibrate(cal, scorer.raw(row));
   return {
-    kind: pkg.kind,
+    kind,
     pkg,
     preprocessor,
     scoreRow,
@@ -201,11 +228,25 @@ function build(pkg: ModelPackage): LoadedModel {
   };
 }
 
+function storedEvaluation(x: unknown): StoredEvaluation | undefined {
+  if (x === undefined) return undefined;
+  if (!isRecord(x)) return corrupt('evaluation is not an object');
+  const scores = numbers(x['scores'], 'evaluation.scores');
+  const labels = numbers(x['labels'], 'evaluation.labels');
+  const threshold = x['threshold'];
+  if (scores.length !== labels.length || labels.some((v) => v !== 0 && v !== 1))
+    return corrupt('evaluation scores and 0/1 labels do not match');
+  if (typeof threshold !== 'number' || !Number.isFinite(threshold))
+    return corrupt('evaluation.threshold is not a number');
+  return { scores, labels, threshold };
+}
+
 /**
- * Validates and loads a package (parsed JSON or its text). Throws a `corrupt_package` DataError.
- * @example const m = loadModelPackage(row.package); m.scoreRecord({ amount: 120 });
+ * Validates a package's envelope (parsed JSON or its text) and its checksum, without building
+ * the model. Throws a `corrupt_package` DataError.
+ * @example parseModelPackage(row.package).kind; // 'gbdt'
  */
-export function loadModelPackage(input: unknown): LoadedModel {
+export function parseModelPackage(input: unknown): ModelPackage {
   let o: unknown = input;
   if (typeof input === 'string') {
     try {
@@ -228,7 +269,8 @@ export function loadModelPackage(input: unknown): LoadedModel {
   for (const f of featuresRaw)
     features.push(typeof f === 'string' ? f : corrupt('features holds a non-string'));
   const pre = o['preprocessor'];
-  if (!isRecord(pre)) return corrupt('preprocessor is not an object');
+  if (kind === 'gru' ? pre !== null : !isRecord(pre))
+    return corrupt(kind === 'gru' ? 'a gru package has no preprocessor' : 'preprocessor is not an object');
   if (!isRecord(o['model'])) return corrupt('model is not an object');
   const calibration = o['calibration'] === null ? null : numbers(o['calibration'], 'calibration');
   const trainingScores = numbers(o['trainingScores'], 'trainingScores');
@@ -242,7 +284,7 @@ export function loadModelPackage(input: unknown): LoadedModel {
     kind,
     label,
     features,
-    preprocessor: pre as unknown as PreprocessorPackage,
+    preprocessor: pre as PreprocessorPackage | null,
     model: o['model'],
     calibration,
   };
@@ -255,8 +297,20 @@ export function loadModelPackage(input: unknown): LoadedModel {
     metrics: metrics as unknown as ModelMetrics | null,
     training: training as unknown as TrainingSummary,
     trainingScores,
+    ...(o['evaluation'] === undefined ? {} : { evaluation: storedEvaluation(o['evaluation'])! }),
     checksum,
   };
+  return pkg;
+}
+
+/**
+ * Validates and loads a tabular package (parsed JSON or its text). Throws a `corrupt_package`
+ * DataError (also for a gru package: see loadSequencePackage).
+ * @example const m = loadModelPackage(row.package); m.scoreRecord({ amount: 120 });
+ */
+export function loadModelPackage(input: unknown): LoadedModel {
+  const pkg = parseModelPackage(input);
+  const features = pkg.features;
   const loaded = build(pkg);
   const missing = features.filter((f) => !loaded.preprocessor.inputColumns.includes(f));
   if (missing.length > 0 || loaded.preprocessor.inputColumns.length !== features.length) {
@@ -368,7 +422,34 @@ export function modelMetrics(
   };
 }
 
-function sampleSorted(scores: Float64Array, max: number): number[] {
+/**
+ * Held-out scores and labels capped at {@link EVALUATION_SAMPLE_MAX} rows (an even stride keeps
+ * both classes' share).
+ * @example capEvaluation(Float64Array.of(0.9, 0.1), Uint8Array.of(1, 0), 0.5).scores.length; // 2
+ */
+export function capEvaluation(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  threshold: number,
+): StoredEvaluation {
+  const n = scores.length;
+  const step = n <= EVALUATION_SAMPLE_MAX ? 1 : n / EVALUATION_SAMPLE_MAX;
+  const s: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < n && s.length < EVALUATION_SAMPLE_MAX; i++) {
+    const r = Math.floor(i * step);
+    if (r >= n) break;
+    s.push(scores[r]!);
+    y.push(labels[r]!);
+  }
+  return { scores: s, labels: y, threshold };
+}
+
+/**
+ * Up to `max` values of the sorted scores at even quantiles (the drift reference).
+ * @example sampleSorted(Float64Array.of(3, 1, 2), 10); // [1, 2, 3]
+ */
+export function sampleSorted(scores: Float64Array, max: number): number[] {
   const s = Float64Array.from(scores).sort();
   if (s.length <= max) return [...s];
   const out: number[] = [];
@@ -461,7 +542,16 @@ export function trainModelPackage(table: DataTable, opts: TrainModelOptions): Tr
   } else if (label !== undefined && y !== undefined) {
     metrics = modelMetrics(trainScores, y, threshold);
   }
-  const pkg: ModelPackage = { ...draft, metrics, trainingScores: sampleSorted(trainScores, 1000) };
+  let evaluation: StoredEvaluation | undefined;
+  if (label !== undefined && test.rows > 0) {
+    evaluation = capEvaluation(loaded.scoreTable(test), pre.labels(test).y, threshold);
+  }
+  const pkg: ModelPackage = {
+    ...draft,
+    metrics,
+    trainingScores: sampleSorted(trainScores, 1000),
+    ...(evaluation === undefined ? {} : { evaluation }),
+  };
   return { package: pkg, model: { ...loaded, pkg } };
 }
 
