@@ -8,8 +8,8 @@
  *   npm run bench:batch -- --rows=200000     # smaller
  *   cd bench && npx tsx batch.bench.ts --rows 200000 --workers 1
  *
- * Options: --rows N (1,000,000), --workers N (default: the CPUs available), --seed N (1), --keep
- * (keep the CSV and the results).
+ * Options: --rows N (1,000,000), --workers N (default: the CPUs available), --shard-by entity|user
+ * (vigil score's default, entity), --seed N (1), --keep (keep the CSV and the results).
  *
  * Method: rows_per_sec = input rows / wall time of the whole `vigil score` command, measured
  * from spawning `node packages/server/bin/vigil.js score ...` to its exit: process start-up,
@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { createSimulator, type SimulatedEvent } from '@vigil/engine';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const OPTION_NAMES = ['rows', 'workers', 'seed'] as const;
+const OPTION_NAMES = ['rows', 'workers', 'seed', 'shard-by'] as const;
 const parsedArgs = parseArgs({
   options: {
     ...Object.fromEntries(OPTION_NAMES.map((n) => [n, { type: 'string' }] as const)),
@@ -41,7 +41,7 @@ function option(name: (typeof OPTION_NAMES)[number]): string | undefined {
   const values: Readonly<Record<string, unknown>> = parsedArgs.values;
   const direct = values[name];
   if (typeof direct === 'string') return direct;
-  const env = process.env[`npm_config_${name}`];
+  const env = process.env[`npm_config_${name.replace(/-/g, '_')}`];
   return env !== undefined && env !== '' && env !== 'true' ? env : undefined;
 }
 function int(name: (typeof OPTION_NAMES)[number], dflt: number): number {
@@ -54,6 +54,7 @@ function int(name: (typeof OPTION_NAMES)[number], dflt: number): number {
 const ROWS = int('rows', 1_000_000);
 const SEED = int('seed', 1);
 const WORKERS = option('workers');
+const SHARD_BY = option('shard-by');
 const KEEP = parsedArgs.values.keep === true || process.env['npm_config_keep'] === 'true';
 
 const log = (s = ''): void => {
@@ -197,6 +198,7 @@ try {
     '--no-progress',
   ];
   if (WORKERS !== undefined) args.push('--workers', WORKERS);
+  if (SHARD_BY !== undefined) args.push('--shard-by', SHARD_BY);
   const load = loadavg();
   log(`running: vigil score (load average ${load.map((x) => x.toFixed(2)).join(' ')})`);
   const t0 = performance.now();
@@ -212,6 +214,8 @@ try {
     rejected: number;
     ms: number;
     cpuMs: number;
+    planMs: number;
+    shardBy: string;
     workers: number;
     byOutcome: Record<string, number>;
   };
@@ -225,6 +229,11 @@ try {
   );
   log(`  whole command: ${(wallMs / 1000).toFixed(2)} s wall = ${fmt(rowsPerSec)} rows/s`);
   log(`  scoring phase: ${(summary.ms / 1000).toFixed(2)} s = ${fmt(ROWS / (summary.ms / 1000))} rows/s`);
+  if (summary.workers > 1) {
+    log(
+      `  sharded by ${summary.shardBy}${summary.planMs > 0 ? `; first pass ${(summary.planMs / 1000).toFixed(2)} s (included above)` : ''}`,
+    );
+  }
   log(
     `  CPU time (all threads): ${(summary.cpuMs / 1000).toFixed(2)} s = ${fmt(ROWS / (summary.cpuMs / 1000))} rows per CPU-second`,
   );
