@@ -5,7 +5,7 @@ import type { Detector } from './detector.js';
 import { createListDetector } from './lists/index.js';
 import { createMafDetectors } from './maf/index.js';
 import { createOracleDetectors } from './oracle/index.js';
-import { createShieldDetectors } from './shield/index.js';
+import { createShieldDetectors, resolveShieldOptions } from './shield/index.js';
 
 /**
  * The built-in detector catalogue for a configuration, in run order: lists first (their actions
@@ -23,8 +23,12 @@ export function createCatalogue(config: Pick<EngineConfig, 'detectors' | 'rules'
       `rules do not compile: ${rules.problems.map((p) => `${p.path} ${p.message}`).join('; ')}`,
     );
   }
+  const ipReputation = resolveShieldOptions(d.shield).ipReputation;
+  // a flagged IP is graded by shield.ip_reputation when it runs, not twice
+  const ipGraded =
+    ipReputation.enabled && !d.disabled.includes('shield.ip_reputation') ? ipReputation.listLabels : [];
   const all: Detector[] = [
-    createListDetector(d.lists),
+    createListDetector(d.lists, { ipFlagLabelsGradedElsewhere: ipGraded }),
     ...createBehaviorDetectors(d.behavior),
     ...createShieldDetectors(d.shield),
     ...createOracleDetectors(d.oracle),

@@ -49,6 +49,7 @@ export interface ListEntry extends ListHit {
 export const DEFAULT_LIST_LABELS = {
   block: 'blocklist',
   allow: 'allowlist',
+  flag: 'reputation',
 } as const satisfies Record<ListVerdict, string>;
 
 const EMAIL_RE = /^[^\s@]+@([^\s@]+\.[^\s@]+)$/;

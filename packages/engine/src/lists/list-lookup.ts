@@ -2,8 +2,13 @@
 export const LIST_KINDS = ['user', 'device', 'ip', 'wallet', 'email_domain', 'email', 'user_agent'] as const;
 export type ListKind = (typeof LIST_KINDS)[number];
 
-/** What a list says about a value. `sanctioned` and `bad_actor` are block entries with a reason class used by graph analysis. */
-export const LIST_VERDICTS = ['block', 'allow'] as const;
+/**
+ * What a list says about a value. `block` forces a block and `allow` forces an allow; `flag` lists
+ * a value for reputation only (public feeds: Tor exits, IPsum bad IPs, disposable e-mail domains,
+ * crawler user agents): it raises the risk through a graded signal and forces nothing.
+ * `sanctioned` and `bad_actor` are block entries with a reason class used by graph analysis.
+ */
+export const LIST_VERDICTS = ['block', 'allow', 'flag'] as const;
 export type ListVerdict = (typeof LIST_VERDICTS)[number];
 
 /** A list entry as detectors see it. */

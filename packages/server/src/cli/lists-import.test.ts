@@ -230,7 +230,7 @@ describe('importListFile', () => {
     ).rejects.toThrow('is not JSON');
   });
 
-  it('imported block entries reach the engine after a list reload', async () => {
+  it('imported block and flag entries reach the engine after a list reload', async () => {
     const registry = createListRegistry();
     const lists = createListService({ db, clock, registry, apps: createAppService({ db, clock }) });
     await lists.load();
@@ -239,8 +239,8 @@ describe('importListFile', () => {
       label: 'bad_ip',
       weight: 10,
     });
-    // flag entries are stored but not scored until the engine supports them
-    expect(lists.lookup(tor.scope, 'ip', '185.220.101.1')).toBeUndefined();
+    // flag entries (reputation feeds) are scored too, as graded signals without an action
+    expect(lists.lookup(tor.scope, 'ip', '185.220.101.1')).toMatchObject({ verdict: 'flag', label: 'tor' });
   });
 });
 

@@ -1,8 +1,9 @@
 import Type from 'typebox';
 import type { VigilEvent } from '../../events/event.js';
 import type { ListHit, ListKind } from '../../lists/list-lookup.js';
+import { assertNever } from '../../util/assert-never.js';
 import type { Detector, DetectorContext, DetectorOutput } from '../detector.js';
-import type { AlertType, Signal } from '../signal.js';
+import { severityOf, type AlertType, type Signal } from '../signal.js';
 
 /** Options of the list detector. @example const o: ListsOptions = { ...LISTS_DEFAULTS, blockScore: 0.9 }; */
 export interface ListsOptions {
@@ -14,6 +15,8 @@ export interface ListsOptions {
   readonly allowSignals: boolean;
   /** Also look the recipient (`counterparty`) up in the wallet lists. */
   readonly counterparty: boolean;
+  /** Score of a flagged (reputation-only) entry whose label has no score of its own (0..1). */
+  readonly flagScore: number;
 }
 
 /** Defaults: a block hit scores 1 and asks for block; allow hits are reported. @example LISTS_DEFAULTS.blockScore; // 1 */
@@ -22,6 +25,7 @@ export const LISTS_DEFAULTS: ListsOptions = Object.freeze({
   blockScore: 1,
   allowSignals: true,
   counterparty: true,
+  flagScore: 0.3,
 });
 
 /** Schema of {@link ListsOptions} (every field optional). @example Compile(ListsOptionsSchema).Check({ blockScore: 0.9 }) */
@@ -36,6 +40,13 @@ export const ListsOptionsSchema = Type.Object(
     ),
     counterparty: Type.Optional(
       Type.Boolean({ description: 'Look the counterparty up in the wallet lists (default true)' }),
+    ),
+    flagScore: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: 'Score of a flagged entry with an unknown label (default 0.3)',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -59,6 +70,7 @@ interface Checked {
   readonly read: (e: VigilEvent) => string | undefined;
   readonly blockedCode: string;
   readonly allowedCode: string;
+  readonly flaggedCode: string;
 }
 
 function checked(
@@ -74,6 +86,7 @@ function checked(
     read,
     blockedCode: `lists.${field}_blocked`,
     allowedCode: `lists.${field}_allowed`,
+    flaggedCode: `lists.${field}_flagged`,
   };
 }
 
@@ -101,6 +114,39 @@ function blockReason(c: Checked, value: string, hit: ListHit): string {
   return `${c.noun} ${shown(value)} is on the block list as ${what}${via}.`;
 }
 
+function flagReason(c: Checked, value: string, hit: ListHit, score: number): string {
+  const words = Object.prototype.hasOwnProperty.call(LABEL_WORDS, hit.label)
+    ? LABEL_WORDS[hit.label]
+    : undefined;
+  const what = words === undefined ? `'${hit.label}'` : `'${hit.label}' (${words})`;
+  const reports = hit.label === 'bad_ip' ? ` with ${hit.weight} reports` : '';
+  const via = hit.match === value ? '' : `, matched by ${hit.match}`;
+  return `${c.noun} ${shown(value)} is flagged as ${what}${reports}${via}; reputation score ${Math.round(score * 100) / 100}.`;
+}
+
+/**
+ * Reputation score of a flagged entry: Tor exit 0.5, crawler user agent 0.6, disposable e-mail
+ * 0.4, `bad_ip` by the number of feeds listing it (weight 1 -> 0.3, +0.1 per feed, 5 or more ->
+ * 0.7); any other label scores `fallback`.
+ * @example flagScore({ verdict: 'flag', label: 'bad_ip', weight: 3, match: '1.2.3.4' }, 0.3); // 0.5
+ */
+export function flagScore(hit: ListHit, fallback: number): number {
+  switch (hit.label) {
+    case 'tor':
+      return 0.5;
+    case 'crawler':
+      return 0.6;
+    case 'disposable':
+      return 0.4;
+    case 'bad_ip': {
+      const feeds = Number.isFinite(hit.weight) ? Math.max(1, Math.min(5, Math.floor(hit.weight))) : 1;
+      return Math.round((0.3 + 0.1 * (feeds - 1)) * 10) / 10;
+    }
+    default:
+      return fallback;
+  }
+}
+
 function allowReason(c: Checked, value: string, hit: ListHit): string {
   const via = hit.match === value ? '' : `, matched by ${hit.match}`;
   return `${c.noun} ${shown(value)} is on the allow list as '${hit.label}'${via}.`;
@@ -110,28 +156,68 @@ function alertOf(c: Checked, hit: ListHit): AlertType | undefined {
   return c.kind === 'wallet' && hit.label === 'sanctioned' ? 'SANCTIONED_INTERACTION' : undefined;
 }
 
-function signalOf(c: Checked, value: string, hit: ListHit, opts: ListsOptions): Signal {
-  const block = hit.verdict === 'block';
-  const s: { -readonly [K in keyof Signal]: Signal[K] } = {
-    code: block ? c.blockedCode : c.allowedCode,
-    score: block ? opts.blockScore : 0,
-    severity: block ? 'critical' : 'info',
-    category: 'list',
-    reason: block ? blockReason(c, value, hit) : allowReason(c, value, hit),
-    evidence: {
-      field: c.field,
-      list: c.kind,
-      value,
-      match: hit.match,
-      verdict: hit.verdict,
-      label: hit.label,
-      weight: hit.weight,
-    },
-    action: block ? 'block' : 'allow',
+function evidenceOf(c: Checked, value: string, hit: ListHit): Signal['evidence'] {
+  return {
+    field: c.field,
+    list: c.kind,
+    value,
+    match: hit.match,
+    verdict: hit.verdict,
+    label: hit.label,
+    weight: hit.weight,
   };
-  const alert = block ? alertOf(c, hit) : undefined;
-  if (alert !== undefined) s.alert = alert;
-  return s;
+}
+
+function signalOf(c: Checked, value: string, hit: ListHit, opts: ListsOptions): Signal {
+  const verdict = hit.verdict;
+  switch (verdict) {
+    case 'block': {
+      const s: { -readonly [K in keyof Signal]: Signal[K] } = {
+        code: c.blockedCode,
+        score: opts.blockScore,
+        severity: 'critical',
+        category: 'list',
+        reason: blockReason(c, value, hit),
+        evidence: evidenceOf(c, value, hit),
+        action: 'block',
+      };
+      const alert = alertOf(c, hit);
+      if (alert !== undefined) s.alert = alert;
+      return s;
+    }
+    case 'allow':
+      return {
+        code: c.allowedCode,
+        score: 0,
+        severity: 'info',
+        category: 'list',
+        reason: allowReason(c, value, hit),
+        evidence: evidenceOf(c, value, hit),
+        action: 'allow',
+      };
+    case 'flag': {
+      const score = flagScore(hit, opts.flagScore);
+      return {
+        code: c.flaggedCode,
+        score,
+        severity: severityOf(score),
+        category: 'reputation',
+        reason: flagReason(c, value, hit, score),
+        evidence: evidenceOf(c, value, hit),
+      };
+    }
+    default:
+      return assertNever(verdict);
+  }
+}
+
+/** How the catalogue wires the list detector to the other detectors. @example const w: ListDetectorWiring = { ipFlagLabelsGradedElsewhere: ['tor'] }; */
+export interface ListDetectorWiring {
+  /**
+   * Labels of flagged IP entries another detector already grades (`shield.ip_reputation`): the
+   * list detector leaves those hits to it, so one IP makes one reputation finding.
+   */
+  readonly ipFlagLabelsGradedElsewhere?: readonly string[];
 }
 
 /**
@@ -139,14 +225,18 @@ function signalOf(c: Checked, value: string, hit: ListHit, opts: ListsOptions): 
  * e-mail, e-mail domain and user agent up in the lists. A block hit is a critical signal with
  * action 'block' (`lists.<field>_blocked`, score 1 by default; a sanctioned wallet also raises
  * SANCTIONED_INTERACTION); an allow hit is an info signal with score 0 and action 'allow'
- * (`lists.<field>_allowed`). The policy decides what wins when both kinds of hit occur.
+ * (`lists.<field>_allowed`). A flag hit (reputation feeds) forces nothing: it is a graded
+ * `reputation` signal (`lists.<field>_flagged`, see {@link flagScore}). IP flag hits whose label
+ * `wiring.ipFlagLabelsGradedElsewhere` names are left to `shield.ip_reputation`. The policy
+ * decides what wins when a block and an allow hit occur together; allow wins over any flag.
  * Costs one map lookup per present field when nothing is listed.
  * @example
  * const d = createListDetector({ blockScore: 0.95 });
  * d.detect({ event, features, lists, now }, out); // out.signals gets 'lists.ip_blocked' for a Tor exit
  */
-export function createListDetector(opts?: Partial<ListsOptions>): Detector {
+export function createListDetector(opts?: Partial<ListsOptions>, wiring: ListDetectorWiring = {}): Detector {
   const o: ListsOptions = Object.freeze({ ...LISTS_DEFAULTS, ...opts });
+  const ipGraded = new Set((wiring.ipFlagLabelsGradedElsewhere ?? []).map((l) => l.toLowerCase()));
   const fields = FIELDS.filter((c) => o.counterparty || c.field !== 'counterparty');
   return {
     id: 'lists',
@@ -160,6 +250,7 @@ export function createListDetector(opts?: Partial<ListsOptions>): Detector {
         if (value === undefined) continue;
         const hit = lists.lookup(c.kind, value);
         if (hit === undefined || (hit.verdict === 'allow' && !o.allowSignals)) continue;
+        if (hit.verdict === 'flag' && c.kind === 'ip' && ipGraded.has(hit.label.toLowerCase())) continue;
         out.signals.push(signalOf(c, value, hit, o));
       }
     },

@@ -54,6 +54,22 @@ describe('ip-reputation detector', () => {
     expect(run({}, bad(4))[0]?.evidence['reports']).toBe(4);
   });
 
+  it('grades flag entries (reputation feeds) exactly like block entries', () => {
+    for (const [label, weight] of [
+      ['tor', 1],
+      ['bad_ip', 4],
+    ] as const) {
+      const as = (verdict: 'block' | 'flag') =>
+        run({}, listing({ '203.0.113.7': { verdict, label, weight } }));
+      const flagged = as('flag');
+      expect(flagged).toHaveLength(1);
+      expect(flagged).toEqual(as('block'));
+    }
+    expect(
+      run({}, listing({ '203.0.113.7': { verdict: 'flag', label: 'tor', weight: 1 } }))[0]?.score,
+    ).toBeCloseTo(0.6, 10);
+  });
+
   it('leaves operator block entries with other labels to the list detector', () => {
     expect(
       run({}, listing({ '203.0.113.7': { verdict: 'block', label: 'chargeback ring', weight: 1 } })),

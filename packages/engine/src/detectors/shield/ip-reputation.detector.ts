@@ -12,7 +12,7 @@ export interface IpReputationOptions {
   readonly enabled: boolean;
   /** Score of the worst reputation (spec base impact of ip_reputation). */
   readonly impact: number;
-  /** Labels of block-list entries for IPs that count as bad reputation (lower case). */
+  /** Labels of block- or flag-list entries for IPs that count as bad reputation (lower case). */
   readonly listLabels: readonly string[];
   /** Reports (list weight) at which a `bad_ip` entry scores the full impact. */
   readonly saturateReports: number;
@@ -79,13 +79,14 @@ export const IP_SOURCE_WEIGHTS = Object.freeze({
 const SHARED_WEIGHT = 0.7;
 
 /**
- * IP reputation (spec proactive rule 7): block-list entries for the IP with a reputation label
+ * IP reputation (spec proactive rule 7): block- or flag-list entries for the IP with a reputation label
  * (`tor`, `bad_ip` weighted by its report count, ...), provider flags sent with the event
  * (`attrs.ip_vpn`, `attrs.ip_proxy`, `attrs.ip_hosting`, IPHub-style `attrs.iphub_block` 1 or 2),
  * and many accounts on one IP (`shield.ip_reputation.shared`, skipped for private addresses).
  * Reputation sources describe one IP, so they make one signal coded by the strongest
  * (`shield.ip_reputation.listed` or `.anonymizer`). An allow-list entry for the IP silences the
- * detector. Category `reputation`.
+ * detector. Category `reputation`. The catalogue tells the list detector to leave flagged IPs with
+ * these labels to this detector, so a flagged IP makes one reputation finding.
  * @example const d = createIpReputationDetector(IP_REPUTATION_DEFAULTS); // Tor exit -> 0.6
  */
 export function createIpReputationDetector(opts: IpReputationOptions): Detector {
@@ -105,7 +106,8 @@ export function createIpReputationDetector(opts: IpReputationOptions): Detector 
 
       let listed = 0;
       let label = '';
-      if (hit !== undefined && hit.verdict === 'block') {
+      // block and flag entries grade the same here (the list detector forces the block itself)
+      if (hit !== undefined && hit.verdict !== 'allow') {
         label = hit.label.toLowerCase();
         if (labels.has(label)) {
           listed =

@@ -1,4 +1,4 @@
-import { createEngine, LIST_VERDICTS } from '@vigil/engine';
+import { createEngine } from '@vigil/engine';
 import { describe, expect, it } from 'vitest';
 import { createListRegistry, engineVerdict, withAppLists } from './list-registry.js';
 import { GLOBAL_LIST_SCOPE, type ListRecord } from './list.store.js';
@@ -61,19 +61,13 @@ describe('list registry', () => {
     expect(r.lookup.lookup('user', 'u2')?.verdict).toBe('block');
   });
 
-  it('keeps flag entries out of the engine until it supports them, dropping an older verdict', () => {
+  it('lets flag entries reach the engine, replacing an older verdict', () => {
     const r = createListRegistry();
     r.apply([rec('A', '6.6.6.6')], 0);
+    expect(engineVerdict('flag')).toBe('flag');
     const report = r.apply([rec('A', '6.6.6.6', { verdict: 'flag', label: 'tor' })], 0);
-    const supported = (LIST_VERDICTS as readonly string[]).includes('flag');
-    expect(engineVerdict('flag')).toBe(supported ? 'flag' : undefined);
-    if (supported) {
-      expect(report).toEqual({ applied: 1, notScored: 0 });
-      expect(r.forApp('A').lookup('ip', '6.6.6.6')?.label).toBe('tor');
-    } else {
-      expect(report).toEqual({ applied: 0, notScored: 1 });
-      expect(r.forApp('A').lookup('ip', '6.6.6.6')).toBeUndefined();
-    }
+    expect(report).toEqual({ applied: 1, notScored: 0 });
+    expect(r.forApp('A').lookup('ip', '6.6.6.6')).toMatchObject({ verdict: 'flag', label: 'tor' });
   });
 
   it('skips expired entries, prunes ones that expire later, and removes by value', () => {

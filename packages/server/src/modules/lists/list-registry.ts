@@ -1,5 +1,4 @@
 import {
-  LIST_VERDICTS,
   createListSet,
   type Engine,
   type ListHit,
@@ -11,19 +10,29 @@ import {
 import { GLOBAL_LIST_SCOPE, type ListRecord, type StoredListVerdict } from './list.store.js';
 
 /**
- * Whether the engine in this build understands a stored verdict. `flag` entries are kept out of
- * the engine until its `LIST_VERDICTS` includes `flag` (then they flow through unchanged).
- * @example engineVerdict('block'); // 'block'   engineVerdict('flag'); // undefined (until the engine supports it)
+ * The engine verdict of a stored verdict (undefined when the engine cannot hold it). Every stored
+ * verdict reaches the engine: `flag` entries (imported feeds) are scored as graded reputation
+ * signals that force no action.
+ * @example engineVerdict('block'); // 'block'   engineVerdict('flag'); // 'flag'
  */
 export function engineVerdict(v: StoredListVerdict): ListVerdict | undefined {
-  for (const known of LIST_VERDICTS) if (known === v) return known;
-  return undefined;
+  switch (v) {
+    case 'block':
+    case 'allow':
+    case 'flag':
+      return v;
+    default: {
+      // exhaustive: a new stored verdict must be mapped here
+      const unknown: never = v;
+      return unknown;
+    }
+  }
 }
 
 /** What {@link ListRegistry.apply} did. */
 export interface ListApplyReport {
   readonly applied: number;
-  /** Entries with a verdict the engine does not know yet (`flag`): stored, not scored. */
+  /** Entries with a verdict the engine cannot hold: stored, not scored (0 while every stored verdict is an engine one). */
   readonly notScored: number;
 }
 

@@ -114,8 +114,7 @@ export function validateListRow(kind: ListKind, raw: unknown, now: number): List
   const n = normalizeListEntry({
     kind,
     value: raw.value,
-    // the engine knows block and allow; a flag is validated like a block
-    verdict: verdict === 'allow' ? 'allow' : 'block',
+    verdict,
     ...(raw.label !== undefined
       ? { label: raw.label }
       : verdict === 'flag'

@@ -160,7 +160,7 @@ describe('POST /v1/lists/:kind', () => {
     expect(h.lists.lookup(a.id, 'device', 'd1')?.verdict).toBe('allow');
   });
 
-  it('stores flag entries (reputation) without making the engine block on them', async () => {
+  it('stores flag entries (reputation) and scores them without making the engine block on them', async () => {
     const a = await h.newApp();
     const r = await h.call('POST', '/v1/lists/ip', {
       key: a.key,
@@ -172,8 +172,13 @@ describe('POST /v1/lists/:kind', () => {
       key: a.key,
       body: { id: 'ev-flag', type: 'login', user: 'u1', ip: '198.51.100.7' },
     });
-    const codes = ev.json<{ signals: { code: string }[] }>().signals.map((s) => s.code);
+    const body = ev.json<{ outcome: string; signals: { code: string }[] }>();
+    const codes = body.signals.map((s) => s.code);
     expect(codes).not.toContain('lists.ip_blocked');
+    // graded once, by the IP-reputation detector (the list detector leaves flagged IPs to it)
+    expect(codes).toContain('shield.ip_reputation.listed');
+    expect(codes).not.toContain('lists.ip_flagged');
+    expect(body.outcome).not.toBe('block');
   });
 
   it('answers a bulk write with a per-row report, storing the good rows only', async () => {
@@ -325,7 +330,7 @@ describe('GET /v1/lists/:kind', () => {
       value: 'u4',
       verdict: 'flag',
       label: 'reputation',
-      scored: false,
+      scored: true,
     });
   });
 });

@@ -71,7 +71,7 @@ export const ListEntrySchema = Type.Object({
   createdAt: Type.Integer({ minimum: 0, description: 'When this verdict was set (epoch ms)' }),
   createdBy: Type.String(),
   scored: Type.Boolean({
-    description: 'Whether the engine acts on it (flag entries wait for engine support)',
+    description: 'Whether the engine scores it (false once expired)',
   }),
 });
 
@@ -97,7 +97,10 @@ const RowError = Type.Object({
 export const ListBulkResultSchema = Type.Object({
   loaded: Type.Integer(),
   failed: Type.Integer(),
-  notScored: Type.Integer({ description: 'Stored entries the engine does not act on yet (flag)' }),
+  notScored: Type.Integer({
+    description:
+      'Stored entries the engine does not score (none while every stored verdict is an engine one)',
+  }),
   results: Type.Array(
     Type.Union([
       Type.Object({ index: Type.Integer(), ok: Type.Literal(true), value: Type.String() }),

@@ -18,7 +18,7 @@ export interface ListAddReport {
   /** The stored entries, in input order. */
   readonly entries: readonly ListRecord[];
   readonly errors: readonly { readonly index: number; readonly details: readonly ErrorDetail[] }[];
-  /** Stored entries the engine does not score yet (verdict `flag`). */
+  /** Stored entries the engine does not score (none while every stored verdict is an engine one). */
   readonly notScored: number;
 }
 
