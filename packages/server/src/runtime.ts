@@ -277,7 +277,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     lists: registry,
     configs,
     // deployed and shadow models take part on both sides (the candidate's models.modes apply)
-    models: (appId) => modelHooks.forApp(appId),
+    models: (appId) => modelHooks.forReplay(appId),
     ...(logger ? { logger } : {}),
   });
   void backtests.resume().catch((err: unknown) => logger?.warn({ err }, 'resuming backtests failed'));

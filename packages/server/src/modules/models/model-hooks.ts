@@ -19,6 +19,11 @@ export interface ModelHooks {
   }>;
   /** The hooks of an app (empty when it has none). Synchronous: called while building engines. */
   forApp(appId: string): readonly ModelHook[];
+  /**
+   * Hooks for a separate replay (backtests): stateless hooks are shared, stateful ones (gru keeps
+   * per-user state) are built afresh on every call so a replay never advances the live state.
+   */
+  forReplay(appId: string): readonly ModelHook[];
   /** Apps that have at least one loaded model. */
   apps(): readonly string[];
   /** The failure of a stored model, if its last load failed. */
@@ -40,11 +45,16 @@ export function hookOf(r: ModelRecordWithPackage, live = r.status === 'deployed'
  * @example const hooks = createModelHooks(createModelStore(db)); await hooks.reload(); hooks.forApp(appId);
  */
 export function createModelHooks(store: Pick<ModelStore, 'active'>): ModelHooks {
-  let byApp = new Map<string, { readonly key: string; readonly hooks: readonly ModelHook[] }>();
+  interface Loaded {
+    readonly key: string;
+    readonly hooks: readonly ModelHook[];
+    readonly records: readonly ModelRecordWithPackage[];
+  }
+  let byApp = new Map<string, Loaded>();
   let failures = new Map<string, string>();
   return {
     async reload() {
-      const next = new Map<string, { key: string; hooks: ModelHook[] }>();
+      const next = new Map<string, { key: string; hooks: ModelHook[]; records: ModelRecordWithPackage[] }>();
       const failed: ModelLoadFailure[] = [];
       const nextFailures = new Map<string, string>();
       for (const r of await store.active()) {
@@ -57,8 +67,9 @@ export function createModelHooks(store: Pick<ModelStore, 'active'>): ModelHooks 
           nextFailures.set(r.id, error);
           continue;
         }
-        const e = next.get(r.appId) ?? { key: '', hooks: [] };
+        const e = next.get(r.appId) ?? { key: '', hooks: [], records: [] };
         e.hooks.push(hook);
+        e.records.push(r);
         e.key += `${r.id}:${r.status};`;
         next.set(r.appId, e);
       }
@@ -70,6 +81,11 @@ export function createModelHooks(store: Pick<ModelStore, 'active'>): ModelHooks 
       return { changedApps: [...changed], failures: failed };
     },
     forApp: (appId) => byApp.get(appId)?.hooks ?? [],
+    forReplay(appId) {
+      const e = byApp.get(appId);
+      if (e === undefined) return [];
+      return e.hooks.map((h, i) => (e.records[i]!.kind === 'gru' ? hookOf(e.records[i]!) : h));
+    },
     apps: () => [...byApp.keys()],
     failureOf: (id) => failures.get(id),
   };

@@ -123,7 +123,7 @@ describe('model registry API', () => {
       ],
       ['amount,is_fraud\n1,0\n', 'model=svm&label=is_fraud', /model must be one of/],
       ['amount,is_fraud\n1,0\n', 'model=gbdt', /supervised/],
-      ['amount,is_fraud\n1,0\n', 'model=gru', /vigil train --model gru/],
+      ['amount,is_fraud\n1,0\n', 'model=gru', /gru model is supervised/],
     ];
     for (const [body, q, msg] of cases) {
       const res = await upload(a.apiKey, body, q);

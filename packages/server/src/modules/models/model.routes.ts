@@ -96,7 +96,7 @@ export function modelRoutes(deps: {
           summary:
             'Train a model from an uploaded file (text/csv, application/x-ndjson) or from the event log with labels',
           description:
-            'Upload: ?model=gbdt|rf|iforest&label=<column>&name=&time_split=col:YYYY-MM-DD. Files up to 50,000 rows train in the request (201 with the model); larger ones as a background job (202 with the job, GET /v1/models/jobs/:id). JSON body {data_source:"events", label_source:"labels", model, from, to}: features computed from the event log as live scoring computes them, labels from POST /v1/labels and case decisions.',
+            'Upload: ?model=gbdt|rf|iforest|gru&label=<column>&name=&time_split=col:YYYY-MM-DD. Files up to 50,000 rows train in the request (201 with the model); larger ones as a background job (202 with the job, GET /v1/models/jobs/:id). JSON body {data_source:"events", label_source:"labels", model, from, to}: features computed from the event log as live scoring computes them, labels from POST /v1/labels and case decisions.',
           querystring: Type.Object({
             app: AppQuery,
             model: Type.Optional(Type.String({ maxLength: 16 })),
@@ -253,6 +253,25 @@ export function modelRoutes(deps: {
         },
       },
       async (req) => models.performance(requiredAppScope(req, req.query.app), req.params.id, req.query.since),
+    );
+
+    app.get(
+      '/v1/models/:id/report',
+      {
+        ...read,
+        schema: {
+          tags: ['models'],
+          summary: 'HTML evaluation report of the held-out scores stored at training time',
+          description:
+            'Four panels (score distributions by class, ROC, PR, confusion matrix) and the metrics table. 404 when the version keeps no held-out scores.',
+          params: IdParams,
+          querystring: Type.Object({ app: AppQuery }),
+        },
+      },
+      async (req, reply) => {
+        const html = await models.report(requiredAppScope(req, req.query.app), req.params.id);
+        return reply.type('text/html; charset=utf-8').send(html);
+      },
     );
 
     app.post(

@@ -3,19 +3,21 @@ import {
   compilePlan,
   createMemoryFeatureStore,
   createTable,
+  evaluationReport,
   isDataError,
-  isModelKind,
   loadModelPackage,
+  loadSequencePackage,
+  parseModelPackage,
   parseCsv,
   parseNdjson,
   psiLevel,
   psiReport,
   TRAINABLE_KINDS,
   trainModelPackage,
+  trainSequencePackage,
   type Cell,
   type DataTable,
   type ModelPackage,
-  type TrainableKind,
   type VigilEvent,
 } from '@vigil/engine';
 import type { Clock } from '../../clock.js';
@@ -138,6 +140,11 @@ export interface ModelService {
   shadow(appId: string, id: string): Promise<ModelView>;
   rollback(appId: string, name: string): Promise<ModelView>;
   performance(appId: string, id: string, since?: number): Promise<ModelPerformance>;
+  /**
+   * The HTML evaluation report of a version's held-out scores stored at training time (404 when
+   * the package keeps none, e.g. an imported model or one trained without labelled test rows).
+   */
+  report(appId: string, id: string): Promise<string>;
   label(
     appId: string,
     input: {
@@ -172,15 +179,26 @@ function dataError(err: unknown): never {
   throw err;
 }
 
-function kindOf(kind: string): TrainableKind {
-  if (kind === 'gru') {
-    throw new DomainError('bad_request', 'the gru sequence model is trained with `vigil train --model gru`');
+/** Kinds `POST /v1/models` and `vigil train` train. */
+export const TRAIN_KINDS = [...TRAINABLE_KINDS, 'gru'] as const;
+/** One kind trained here. */
+export type TrainKind = (typeof TRAIN_KINDS)[number];
+
+function kindOf(kind: string): TrainKind {
+  const k = TRAIN_KINDS.find((x) => x === kind);
+  if (k === undefined) {
+    throw new DomainError('bad_request', `model must be one of ${TRAIN_KINDS.join(', ')}, got '${kind}'`);
   }
-  const k = (TRAINABLE_KINDS as readonly string[]).find((x) => x === kind);
-  if (k === undefined || !isModelKind(k)) {
-    throw new DomainError('bad_request', `model must be one of ${TRAINABLE_KINDS.join(', ')}, got '${kind}'`);
-  }
-  return k as TrainableKind;
+  return k;
+}
+
+/**
+ * Validates a package of any kind as it would be scored (tabular or gru); throws its DataError.
+ * @example validateModelPackage(JSON.parse(text));
+ */
+export function validateModelPackage(pkg: unknown): ModelPackage {
+  const envelope = parseModelPackage(pkg);
+  return envelope.kind === 'gru' ? loadSequencePackage(envelope).pkg : loadModelPackage(envelope).pkg;
 }
 
 function parseTable(format: 'csv' | 'ndjson', body: Uint8Array): DataTable {
@@ -240,8 +258,14 @@ export function createModelService(deps: {
       }),
     );
 
-  const train = (table: DataTable, req: TrainRequest, kind: TrainableKind): ModelPackage => {
+  const train = (table: DataTable, req: TrainRequest, kind: TrainKind): ModelPackage => {
     try {
+      if (kind === 'gru') {
+        if (req.label === undefined) {
+          throw new DomainError('bad_request', 'a gru model is supervised: name the label column (label=)');
+        }
+        return trainSequencePackage(table, { label: req.label }).package;
+      }
       return trainModelPackage(table, {
         kind,
         ...(req.label !== undefined ? { label: req.label } : {}),
@@ -297,7 +321,7 @@ export function createModelService(deps: {
   const trainingScores = (r: ModelRecordWithPackage): readonly number[] => {
     if (r.package === null) return [];
     try {
-      return loadModelPackage(r.package).pkg.trainingScores;
+      return parseModelPackage(r.package).trainingScores;
     } catch {
       return [];
     }
@@ -368,10 +392,12 @@ export function createModelService(deps: {
     async trainFromEvents(appId, req) {
       checkName(req.name);
       const kind = kindOf(req.kind);
-      const columns = [...(req.features ?? DEFAULT_EVENT_FEATURES)];
+      const gru = kind === 'gru';
+      // gru reads each event's user, type, amount and time; the tabular kinds read live features
+      const columns = gru ? ['user', 'type', 'amount', 'at'] : [...(req.features ?? DEFAULT_EVENT_FEATURES)];
       let set;
       try {
-        set = compileLiveFeatures(columns);
+        set = compileLiveFeatures(gru ? [] : columns);
       } catch (err) {
         throw new DomainError('bad_request', err instanceof Error ? err.message : String(err));
       }
@@ -405,11 +431,19 @@ export function createModelService(deps: {
         if (req.to !== undefined) q = q.where('at', '<', req.to);
         const rows = await q.orderBy('seq').limit(5000).execute();
         for (const r of rows) {
-          const e = parseStoredJson<VigilEvent>(r.payload);
-          set.fill(e, fs.evaluate(plan, e), record);
-          for (let c = 0; c < columns.length; c++) cols[c]!.push(record[columns[c]!] ?? null);
-          labels.push(byEvent.get(r.id) ?? (r.user_id === null ? undefined : byUser.get(r.user_id)) ?? 0);
           after = Number(r.seq);
+          const e = parseStoredJson<VigilEvent>(r.payload);
+          if (gru) {
+            if (e.user === undefined) continue;
+            cols[0]!.push(e.user);
+            cols[1]!.push(e.type);
+            cols[2]!.push(e.amount ?? null);
+            cols[3]!.push(e.at);
+          } else {
+            set.fill(e, fs.evaluate(plan, e), record);
+            for (let c = 0; c < columns.length; c++) cols[c]!.push(record[columns[c]!] ?? null);
+          }
+          labels.push(byEvent.get(r.id) ?? (r.user_id === null ? undefined : byUser.get(r.user_id)) ?? 0);
         }
         if (rows.length < 5000) break;
       }
@@ -417,7 +451,7 @@ export function createModelService(deps: {
       // default features the app's events never carry (no device, no IP) are left out
       const keep = columns
         .map((c, i) => i)
-        .filter((i) => req.features !== undefined || cols[i]!.some((v) => v !== null));
+        .filter((i) => gru || req.features !== undefined || cols[i]!.some((v) => v !== null));
       const table = createTable(
         [...keep.map((i) => columns[i]!), 'label'],
         [...keep.map((i) => cols[i]!), labels],
@@ -435,7 +469,7 @@ export function createModelService(deps: {
     async register(appId, name, pkg, createdBy) {
       checkName(name);
       try {
-        loadModelPackage(JSON.parse(JSON.stringify(pkg)));
+        validateModelPackage(JSON.parse(JSON.stringify(pkg)));
       } catch (err) {
         return dataError(err);
       }
@@ -552,6 +586,36 @@ export function createModelService(deps: {
         },
         drift,
       };
+    },
+    async report(appId, id) {
+      const r = await find(appId, id);
+      if (r.package === null) throw new DomainError('not_found', `model '${id}' has no package`);
+      let pkg: ModelPackage;
+      try {
+        pkg = parseModelPackage(r.package);
+      } catch (err) {
+        throw new DomainError('not_found', `model '${id}' has no readable package: ${String(err)}`);
+      }
+      const ev = pkg.evaluation;
+      if (ev === undefined) {
+        throw new DomainError('not_found', `model '${id}' keeps no held-out scores to report on`);
+      }
+      try {
+        return evaluationReport({
+          scores: ev.scores,
+          labels: ev.labels,
+          threshold: ev.threshold,
+          title: `${r.name} v${r.version} (${pkg.kind}): held-out evaluation`,
+          modelName: `${r.name} v${r.version}`,
+          generatedAt: clock.now(),
+          dataset: `held-out split (${pkg.training.split}), ${ev.scores.length} rows kept`,
+        }).html;
+      } catch (err) {
+        throw new DomainError(
+          'not_found',
+          `model '${id}' has no reportable evaluation: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
     },
     async label(appId, input, createdBy) {
       if ((input.eventId === undefined) === (input.user === undefined)) {
