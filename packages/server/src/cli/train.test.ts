@@ -115,8 +115,8 @@ describe('vigil train / evaluate / models', () => {
     const data = path.join(dir, 'g.csv');
     writeFileSync(data, fraudCsv(50));
     const g = io();
-    expect(await runCli(['train', '--data', data, '--model', 'gru'], g.io)).toBe(2);
-    expect(g.err.join('')).toMatch(/vigil train --model gru/);
+    expect(await runCli(['train', '--data', data, '--model', 'gru', '--label', 'is_fraud'], g.io)).toBe(1);
+    expect(g.err.join('')).toMatch(/"user" is not in the data/);
     const n = io();
     expect(await runCli(['train', '--data', data, '--model', 'gbdt'], n.io)).toBe(1);
     expect(n.err.join('')).toMatch(/supervised/);

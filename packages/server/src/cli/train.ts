@@ -1,18 +1,25 @@
 import {
   analyzeDataset,
+  binaryLabels,
+  evaluationReport,
+  getColumn,
   formatDatasetReport,
   isDataError,
   loadModelPackage,
+  loadSequencePackage,
   modelMetrics,
+  parseModelPackage,
   parseCsv,
   parseNdjson,
   TRAINABLE_KINDS,
   trainModelPackage,
+  trainSequencePackage,
   type DataTable,
   type ModelMetrics,
   type TrainableKind,
 } from '@vigil/engine';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.js';
@@ -23,23 +30,48 @@ import { migrateToLatest } from '../storage/migrations.js';
 import type { CliIo } from './cli.js';
 
 /** Help of `vigil train`. */
-export const TRAIN_HELP = `Usage: vigil train --data <file.csv|file.ndjson> --model gbdt|rf|iforest [options]
+export const TRAIN_HELP = `Usage: vigil train --data <file.csv|file.ndjson> --model gbdt|rf|iforest|gru [options]
 
 Prints the dataset analysis, trains the model with its preprocessing, evaluates it on the
 held-out split and prints the metrics. Run in a terminal without flags, it asks step by step.
+gru: a sequence model over each user's events; the file holds user, type, amount, at (ISO or
+epoch ms) and the label, and whole users are held out for the evaluation.
 
   --label <column>             label column (required for gbdt and rf; iforest uses it to evaluate)
   --time-split <col:YYYY-MM-DD> rows before the date train, the rest test (default: seeded 80/20)
   --out <model.json>           write the model package
   --app <id> --register        store the package in the registry as a new version (--name, default the model)
   --name <name>                registry name
+  --epochs <n>                 gru: training epochs (default 20, early stopping on validation users)
+  --report-dir <dir>           write the held-out evaluation report (report.svg, report.html, results.csv, results.json)
   --json                       print the metrics as JSON`;
 
 /** Help of `vigil evaluate`. */
-export const EVALUATE_HELP = `Usage: vigil evaluate --model <model.json|model id> --data <test.csv> [--label <column>] [--app <id>] [--threshold 0.5] [--json]
+export const EVALUATE_HELP = `Usage: vigil evaluate --model <model.json|model id> --data <test.csv> [--label <column>] [--app <id>] [--threshold 0.5] [--report-dir <dir>] [--json]
 
 Scores a labelled file with a saved package (or a registry version, with --app) and prints
-ROC-AUC, PR-AUC, precision/recall/F1 at the threshold and the confusion matrix.`;
+ROC-AUC, PR-AUC, precision/recall/F1 at the threshold and the confusion matrix. With
+--report-dir it writes report.svg (four panels), report.html, results.csv and results.json.`;
+
+/**
+ * Writes the evaluation report files into `dir` (created if needed); returns the paths.
+ * @example writeReport('out', { scores, labels, threshold: 0.5, title: 't', modelName: 'gbdt', generatedAt: Date.now() });
+ */
+export function writeReport(dir: string, input: Parameters<typeof evaluationReport>[0]): readonly string[] {
+  const r = evaluationReport(input);
+  mkdirSync(dir, { recursive: true });
+  const files: [string, string][] = [
+    ['report.svg', r.svg],
+    ['report.html', r.html],
+    ['results.csv', r.csv],
+    ['results.json', r.json],
+  ];
+  return files.map(([name, text]) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  });
+}
 
 /** Reads a CSV or NDJSON file into a table. @example readTable('train.csv'); */
 export function readTable(file: string): DataTable {
@@ -117,6 +149,8 @@ export async function runTrainCommand(
       register: { type: 'boolean', default: false },
       name: { type: 'string' },
       config: { type: 'string' },
+      epochs: { type: 'string' },
+      'report-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -133,26 +167,47 @@ export async function runTrainCommand(
     io.err(`vigil: train needs --data\n\n${TRAIN_HELP}\n`);
     return 2;
   } else answers = { data: values.data, label: values.label, model: values.model ?? 'gbdt' };
-  if (answers.model === 'gru') {
-    io.err(
-      'vigil: the gru sequence model is not available in this build (see vigil train --model gru in the sequence-model docs)\n',
-    );
-    return 2;
-  }
-  if (!isTrainable(answers.model)) {
-    io.err(`vigil: --model must be one of ${TRAINABLE_KINDS.join(', ')}, got '${answers.model}'\n`);
+  const kind = answers.model;
+  if (kind !== 'gru' && !isTrainable(kind)) {
+    io.err(`vigil: --model must be one of ${TRAINABLE_KINDS.join(', ')}, gru, got '${kind}'\n`);
     return 2;
   }
   try {
     const table = readTable(answers.data);
     const report = analyzeDataset(table, answers.label !== undefined ? { label: answers.label } : {});
     if (!values.json) io.out(`${formatDatasetReport(report)}\n`);
-    const trained = trainModelPackage(table, {
-      kind: answers.model,
-      ...(answers.label !== undefined ? { label: answers.label } : {}),
-      ...(values['time-split'] !== undefined ? { timeSplit: values['time-split'] } : {}),
-    });
-    const pkg = trained.package;
+    let pkg;
+    if (kind === 'gru') {
+      if (answers.label === undefined)
+        throw new Error('a gru model is supervised: name the label column with --label');
+      const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
+      if (epochs !== undefined && !(Number.isInteger(epochs) && epochs > 0))
+        throw new Error(`--epochs must be a positive integer, got '${values.epochs}'`);
+      pkg = trainSequencePackage(table, {
+        label: answers.label,
+        ...(epochs !== undefined ? { epochs } : {}),
+      }).package;
+    } else {
+      pkg = trainModelPackage(table, {
+        kind,
+        ...(answers.label !== undefined ? { label: answers.label } : {}),
+        ...(values['time-split'] !== undefined ? { timeSplit: values['time-split'] } : {}),
+      }).package;
+    }
+    let reportFiles: readonly string[] = [];
+    if (values['report-dir'] !== undefined) {
+      const ev = pkg.evaluation;
+      if (ev === undefined) throw new Error('no labelled held-out rows: no evaluation report (give --label)');
+      reportFiles = writeReport(values['report-dir'], {
+        scores: ev.scores,
+        labels: ev.labels,
+        threshold: ev.threshold,
+        title: `${kind} held-out evaluation`,
+        modelName: values.name ?? kind,
+        generatedAt: Date.now(),
+        dataset: `${answers.data} (${pkg.training.split})`,
+      });
+    }
     if (values.out !== undefined) writeFileSync(values.out, JSON.stringify(pkg));
     let registered: string | undefined;
     if (values.register) {
@@ -174,7 +229,7 @@ export async function runTrainCommand(
     }
     if (values.json) {
       io.out(
-        `${JSON.stringify({ kind: pkg.kind, training: pkg.training, metrics: pkg.metrics, out: values.out ?? null, registered: registered ?? null })}\n`,
+        `${JSON.stringify({ kind: pkg.kind, training: pkg.training, metrics: pkg.metrics, out: values.out ?? null, registered: registered ?? null, report: reportFiles })}\n`,
       );
     } else {
       io.out(
@@ -184,6 +239,7 @@ export async function runTrainCommand(
         pkg.metrics === null ? 'no labelled test rows: no metrics\n' : `${formatMetrics(pkg.metrics)}\n`,
       );
       if (values.out !== undefined) io.out(`package written to ${values.out}\n`);
+      if (reportFiles.length > 0) io.out(`report written: ${reportFiles.join(', ')}\n`);
       if (registered !== undefined) io.out(`registered ${registered}\n`);
     }
     return 0;
@@ -207,6 +263,7 @@ export async function runEvaluateCommand(argv: readonly string[], io: CliIo): Pr
       app: { type: 'string' },
       threshold: { type: 'string' },
       config: { type: 'string' },
+      'report-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -232,14 +289,39 @@ export async function runEvaluateCommand(argv: readonly string[], io: CliIo): Pr
         await db.close();
       }
     } else text = readFileSync(values.model, 'utf8');
-    const model = loadModelPackage(text);
+    const envelope = parseModelPackage(text);
     const table = readTable(values.data);
-    const label = values.label ?? model.pkg.label ?? undefined;
+    const label = values.label ?? envelope.label ?? undefined;
     if (label === undefined) throw new Error('name the label column with --label');
-    const scores = model.scoreTable(table);
+    if (!table.columns.includes(label)) throw new Error(`label column "${label}" is not in ${values.data}`);
+    let scores: Float64Array;
+    let y: Uint8Array;
+    if (envelope.kind === 'gru') {
+      scores = loadSequencePackage(envelope).scoreTable(table);
+      y = binaryLabels(getColumn(table, label), label).y;
+    } else {
+      const model = loadModelPackage(envelope);
+      scores = model.scoreTable(table);
+      y = model.preprocessor.labels(table).y;
+    }
     const threshold = values.threshold === undefined ? 0.5 : Number(values.threshold);
-    const m = modelMetrics(scores, model.preprocessor.labels(table).y, threshold);
-    io.out(values.json ? `${JSON.stringify(m)}\n` : `${formatMetrics(m)}\n`);
+    if (!Number.isFinite(threshold))
+      throw new Error(`--threshold must be a number, got '${values.threshold}'`);
+    const m = modelMetrics(scores, y, threshold);
+    let files: readonly string[] = [];
+    if (values['report-dir'] !== undefined) {
+      files = writeReport(values['report-dir'], {
+        scores,
+        labels: y,
+        threshold,
+        title: `${envelope.kind} evaluation on ${values.data}`,
+        modelName: values.model,
+        generatedAt: Date.now(),
+        dataset: values.data,
+      });
+    }
+    io.out(values.json ? `${JSON.stringify({ ...m, report: files })}\n` : `${formatMetrics(m)}\n`);
+    if (!values.json && files.length > 0) io.out(`report written: ${files.join(', ')}\n`);
     return 0;
   } catch (err) {
     io.err(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);

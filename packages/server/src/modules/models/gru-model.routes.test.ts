@@ -1,8 +1,9 @@
-import { simulate, type Decision } from '@vigil/engine';
+import type { Decision } from '@vigil/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, type TestServer } from '../../testing/test-server.js';
 import { createModelHooks } from './model-hooks.js';
 import { createModelStore } from './model.store.js';
+import { simulatorCsv } from './sim-csv.fixture.js';
 
 interface ModelBody {
   id: string;
@@ -11,18 +12,6 @@ interface ModelBody {
   status: string;
   kind: string;
   metrics: { rocAuc: number; rows: number };
-}
-
-/** Simulator events (user, type, amount, at as ISO, is_fraud) as a CSV upload. */
-export function simulatorCsv(count: number, seed = 3): string {
-  const lines = ['user,type,amount,at,is_fraud'];
-  for (const x of simulate({ seed, users: 300, attackRate: 0.05 }, count)) {
-    if (x.event.user === undefined) continue;
-    lines.push(
-      `${x.event.user},${x.event.type},${x.event.amount ?? ''},${new Date(x.event.at).toISOString()},${x.label.malicious ? 1 : 0}`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 let s: TestServer;
