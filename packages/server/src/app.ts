@@ -13,6 +13,8 @@ import { validatorCompiler } from './http/validator.js';
 import type { AppService } from './modules/apps/app.service.js';
 import { appRoutes } from './modules/apps/app.routes.js';
 import { backtestRoutes } from './modules/backtests/backtest.routes.js';
+import { batchRoutes } from './modules/batch/batch.routes.js';
+import type { BatchService } from './modules/batch/batch.service.js';
 import type { BacktestService } from './modules/backtests/backtest.service.js';
 import type { AuthService } from './modules/auth/auth.service.js';
 import { keyRoutes } from './modules/auth/key.routes.js';
@@ -64,6 +66,7 @@ export interface AppDeps {
   readonly models?: ModelService;
   /** Backtests of candidate configurations (routes absent without it). */
   readonly backtests?: BacktestService;
+  readonly batches?: BatchService;
   /** False while feature state is being restored (readyz answers 503). */
   readonly isReady: () => boolean;
   /** A pino logger; absent means no logging (tests). */
@@ -143,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(entityRoutes({ entities: deps.entities }));
   if (deps.models !== undefined) await app.register(modelRoutes({ models: deps.models }));
   if (deps.backtests !== undefined) await app.register(backtestRoutes({ backtests: deps.backtests }));
+  if (deps.batches !== undefined) await app.register(batchRoutes({ batches: deps.batches }));
   await app.register(
     compatRoutes({
       db: deps.db,

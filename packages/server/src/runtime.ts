@@ -18,6 +18,7 @@ import { createAuthService } from './modules/auth/auth.service.js';
 import { createKeyService } from './modules/auth/key.service.js';
 import { createAccessService } from './modules/access/access.service.js';
 import { createBacktestService, type BacktestService } from './modules/backtests/backtest.service.js';
+import { createBatchService, type BatchService } from './modules/batch/batch.service.js';
 import { createPasskeyService } from './modules/access/passkey.service.js';
 import { createAppEngines, type AppEngines } from './modules/config/app-engines.js';
 import { createConfigService } from './modules/config/config.service.js';
@@ -83,6 +84,7 @@ export interface Runtime extends AppDeps {
   readonly models: ModelService;
   /** Backtests of candidate configurations (background jobs, resumed at start). */
   readonly backtests: BacktestService;
+  readonly batches: BatchService;
   /** Drains the commit queue, saves a final feature snapshot and closes the database. */
   close(): Promise<void>;
 }
@@ -151,7 +153,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // Deployed and shadow models, loaded before the engines are built (their features replay too).
   const modelHooks = createModelHooks(createModelStore(db));
   const modelLoad = await modelHooks.reload();
-  if (modelLoad.failures.length > 0) logger?.error({ failures: modelLoad.failures }, 'stored models that cannot be loaded');
+  if (modelLoad.failures.length > 0)
+    logger?.error({ failures: modelLoad.failures }, 'stored models that cannot be loaded');
   const buildEngines = () => {
     const base = withAppLists(baseEngine(shield), registry);
     return createAppEngines({
@@ -229,7 +232,9 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const driftTimer =
     driftMs > 0
       ? setInterval(() => {
-          models.checkDrift(driftMs).catch((err: unknown) => logger?.warn({ err }, 'model drift check failed'));
+          models
+            .checkDrift(driftMs)
+            .catch((err: unknown) => logger?.warn({ err }, 'model drift check failed'));
         }, driftMs)
       : undefined;
   driftTimer?.unref();
@@ -281,6 +286,19 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     ...(logger ? { logger } : {}),
   });
   void backtests.resume().catch((err: unknown) => logger?.warn({ err }, 'resuming backtests failed'));
+  // file scoring with each app's detectors and rules on a fresh feature store (live state untouched)
+  const batches = createBatchService({
+    db,
+    clock,
+    makeEngine: (appId) => {
+      const live = engine.forApp(appId);
+      return withAppLists(
+        createEngine({ config: live.config, detectors: live.detectors, lists: registry.lookup }),
+        registry,
+      );
+    },
+    ...(logger ? { logger } : {}),
+  });
   let closed = false;
   const runtime: Runtime = {
     config,
@@ -306,6 +324,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     outbox: dispatcher,
     models,
     backtests,
+    batches,
     isReady: () => !closed,
     ...(logger ? { logger } : {}),
     async close() {
@@ -317,6 +336,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       try {
         await stopSweeper?.();
         await models.idle();
+        await batches.close();
         await backtests.close();
         await dispatcher.stop();
         await ingest.close();
@@ -327,5 +347,6 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     },
   };
   if (config.outboxDispatch) dispatcher.start();
+  await batches.start();
   return runtime;
 }

@@ -1,3 +1,4 @@
+import { createBatchTables } from '../modules/batch/batch.migration.js';
 import {
   Migrator,
   sql,
@@ -338,6 +339,7 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '0930_webhooks_outbox': webhooksOutboxMigration(),
     '0950_models_registry': modelsRegistryMigration(),
     '0960_backtests': backtestsMigration(),
+    '0980_batches': { up: (db) => createBatchTables(db, dialect) },
   };
 }
 
