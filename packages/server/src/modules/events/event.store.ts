@@ -1,3 +1,4 @@
+import type SqliteDatabase from 'better-sqlite3';
 import { DomainError } from '../../errors.js';
 import type { Db } from '../../storage/database.js';
 import { chunks, rowsPerInsert } from '../../storage/json.js';
@@ -143,8 +144,66 @@ function limitOf(filter: LogFilter): number {
   return Math.min(1000, Math.max(1, filter.limit ?? 50));
 }
 
+type EventParams = [string, string, string, number, string | null, number, string];
+type DecisionParams = [
+  number,
+  string,
+  string,
+  string | null,
+  string,
+  number,
+  number,
+  number,
+  string,
+  string,
+  string,
+  number,
+  string,
+];
+type SignalParams = [number, number, string, string | null, string, number, string, string, number];
+
+/** The hot write path's statements on one SQLite connection, prepared once. */
+interface SqliteStatements {
+  readonly insertEvent: SqliteDatabase.Statement<EventParams, { seq: number }>;
+  readonly insertDecision: SqliteDatabase.Statement<DecisionParams>;
+  readonly insertSignal: SqliteDatabase.Statement<SignalParams>;
+  readonly findPayload: SqliteDatabase.Statement<[string, string], { payload: string }>;
+}
+
+const sqliteStatementCache = new WeakMap<SqliteDatabase.Database, SqliteStatements>();
+
+function sqliteStatements(sqlite: SqliteDatabase.Database): SqliteStatements {
+  let s = sqliteStatementCache.get(sqlite);
+  if (s === undefined) {
+    s = {
+      insertEvent: sqlite.prepare<EventParams, { seq: number }>(
+        `INSERT INTO events (app_id, id, type, at, user_id, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (app_id, id) DO NOTHING RETURNING seq`,
+      ),
+      insertDecision: sqlite.prepare<DecisionParams>(
+        `INSERT INTO decisions (event_seq, app_id, event_id, user_id, type, at, risk, score, level, outcome, flag,
+         created_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertSignal: sqlite.prepare<SignalParams>(
+        `INSERT INTO signals (decision_seq, idx, app_id, user_id, code, score, category, severity, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      findPayload: sqlite.prepare<[string, string], { payload: string }>(
+        `SELECT d.payload AS payload FROM events e JOIN decisions d ON d.event_seq = e.seq
+         WHERE e.app_id = ? AND e.id = ?`,
+      ),
+    };
+    sqliteStatementCache.set(sqlite, s);
+  }
+  return s;
+}
+
 /**
- * The Kysely event store.
+ * The event store. On SQLite the hot path (event, decision and signal inserts, duplicate-id
+ * lookups) runs cached prepared statements on the connection under Kysely, one row each (SQLite
+ * has no round trips, and preparing the SQL is what costs); on PostgreSQL it runs multi-row Kysely
+ * INSERTs. Raw statements run only inside this store's transaction or when no transaction is open
+ * on the connection, so they never join someone else's transaction.
  * @example const seqs = await createEventStore(db).insertNew([row]);
  */
 export function createEventStore(db: Db): EventStore {
@@ -152,9 +211,22 @@ export function createEventStore(db: Db): EventStore {
   const eventsPerInsert = rowsPerInsert(7);
   const decisionsPerInsert = rowsPerInsert(13);
   const signalsPerInsert = rowsPerInsert(9);
+  const raw = (): SqliteStatements | undefined => {
+    const sqlite = db.sqlite;
+    if (sqlite === undefined || !sqlite.open) return undefined;
+    return db.inTransaction || !sqlite.inTransaction ? sqliteStatements(sqlite) : undefined;
+  };
   return {
     async insertNew(rows) {
       const seqs = new Map<string, number>();
+      const st = raw();
+      if (st !== undefined) {
+        for (const r of rows) {
+          const inserted = st.insertEvent.get(r.appId, r.id, r.type, r.at, r.userId, r.receivedAt, r.payload);
+          if (inserted !== undefined) seqs.set(eventKey(r.appId, r.id), Number(inserted.seq));
+        }
+        return seqs;
+      }
       for (const part of chunks(rows, eventsPerInsert)) {
         const inserted = await k
           .insertInto('events')
@@ -178,6 +250,41 @@ export function createEventStore(db: Db): EventStore {
     },
 
     async insertDecisions(rows) {
+      const st = raw();
+      if (st !== undefined) {
+        for (const r of rows) {
+          st.insertDecision.run(
+            r.eventSeq,
+            r.appId,
+            r.eventId,
+            r.userId,
+            r.type,
+            r.at,
+            r.risk,
+            r.score,
+            r.level,
+            r.outcome,
+            r.flag,
+            r.createdAt,
+            r.payload,
+          );
+          for (let idx = 0; idx < r.signals.length; idx++) {
+            const sig = r.signals[idx]!;
+            st.insertSignal.run(
+              r.eventSeq,
+              idx,
+              r.appId,
+              r.userId,
+              sig.code,
+              sig.score,
+              sig.category,
+              sig.severity,
+              r.at,
+            );
+          }
+        }
+        return;
+      }
       for (const part of chunks(rows, decisionsPerInsert)) {
         await k
           .insertInto('decisions')
@@ -220,6 +327,14 @@ export function createEventStore(db: Db): EventStore {
 
     async findDecisionPayloads(appId, eventIds) {
       const out = new Map<string, string>();
+      const st = raw();
+      if (st !== undefined) {
+        for (const id of eventIds) {
+          const r = st.findPayload.get(appId, id);
+          if (r !== undefined) out.set(id, r.payload);
+        }
+        return out;
+      }
       for (const part of chunks(eventIds, 5000)) {
         const rows = await k
           .selectFrom('events as e')
