@@ -12,9 +12,10 @@ export const DAY = 24 * HOUR;
 /**
  * Numeric event fields a feature can aggregate. `won` is a game result's `attrs.won` as 1/0, so
  * `stats(field: 'won')` keeps a win rate (mean) and a game count (n). Stores read values only
- * through {@link numericFieldValue}.
+ * through {@link numericFieldValue}. `payout` is a game result's `attrs.payout` (a finite number), so
+ * `sum(field: 'payout')` keeps the payouts of a user over a window.
  */
-export const NUMERIC_FIELDS = ['amount', 'won'] as const;
+export const NUMERIC_FIELDS = ['amount', 'won', 'payout'] as const;
 export type NumericField = (typeof NUMERIC_FIELDS)[number];
 
 /**
@@ -30,6 +31,10 @@ export function numericFieldValue(e: VigilEvent, field: NumericField): number | 
       const w = e.attrs?.['won'];
       return w === true ? 1 : w === false ? 0 : undefined;
     }
+    case 'payout': {
+      const p = e.attrs?.['payout'];
+      return typeof p === 'number' && Number.isFinite(p) ? p : undefined;
+    }
     default:
       return assertNever(field);
   }
@@ -38,7 +43,9 @@ export function numericFieldValue(e: VigilEvent, field: NumericField): number | 
 /**
  * Event fields whose last value a feature can remember. `country` is `geo.country`; `canvas` and
  * `webgl` are the fingerprint hashes the tracker sends as string `attrs.canvas` / `attrs.webgl`
- * (absent, or not a string, means the event does not update them).
+ * (absent, or not a string, means the event does not update them). `jackpot` is the payout
+ * multiple (`attrs.payout / amount`) of a win above {@link JACKPOT_MULTIPLE} times the bet, so
+ * `last(field: 'jackpot')` remembers a player's latest jackpot and when it happened.
  */
 export const LAST_FIELDS = [
   'ip',
@@ -53,9 +60,13 @@ export const LAST_FIELDS = [
   'counterparty',
   'canvas',
   'webgl',
+  'jackpot',
 ] as const;
 export type LastField = (typeof LAST_FIELDS)[number];
 export type LastValue = string | number | Geo;
+
+/** A win above this multiple of the bet is a jackpot for `last(field: 'jackpot')` (spec: win amount > 100x bet). @example JACKPOT_MULTIPLE; // 100 */
+export const JACKPOT_MULTIPLE = 100;
 
 /**
  * The value of a last-value field in an event, or undefined when the event lacks it (the feature
@@ -89,6 +100,13 @@ export function lastFieldValue(e: VigilEvent, field: LastField): LastValue | und
     case 'webgl': {
       const v = e.attrs?.[field];
       return typeof v === 'string' && v !== '' ? v : undefined;
+    }
+    case 'jackpot': {
+      const bet = e.amount;
+      const p = e.attrs?.['payout'];
+      if (bet === undefined || !(bet > 0) || typeof p !== 'number' || !Number.isFinite(p)) return undefined;
+      const multiple = p / bet;
+      return multiple > JACKPOT_MULTIPLE ? multiple : undefined;
     }
     default:
       return assertNever(field);

@@ -9,7 +9,7 @@
  * | `shield.device_reuse` (deviceReuse) | `.accounts` | identity |
  * | `shield.velocity_spike` (velocitySpike) | `.rate`, `.cap` | velocity |
  * | `shield.impossible_travel` (impossibleTravel) | `.speed` | identity |
- * | `shield.win_rate_anomaly` (winRate) | `.multiplier`, `.rate` | pattern |
+ * | `shield.win_rate_anomaly` (winRate) | `.multiplier`, `.rate`, `.after_jackpot` | pattern |
  * | `shield.payment_risk` (paymentRisk) | `.chargeback`, `.chargeback_ratio`, `.linked_chargeback`, `.merchant_chargebacks`, `.many_instruments`, `.card_testing` | report |
  * | `shield.bot_behavior` (botBehavior) | `.automation`, `.user_agent`, `.burst` | behavior |
  * | `shield.ip_reputation` (ipReputation) | `.listed`, `.anonymizer`, `.shared` | reputation |

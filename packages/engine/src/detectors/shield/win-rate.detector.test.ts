@@ -1,11 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { AttrValue } from '../../events/event.js';
-import { createFakeFeatures, runDetector, testEvent } from './features.fake.js';
+import { createEngine } from '../../engine.js';
+import {
+  HOUR,
+  compilePlan,
+  createMemoryFeatureStore,
+  lastFieldValue,
+  numericFieldValue,
+  sum,
+} from '../../index.js';
+import { T0, createFakeFeatures, runDetector, testEvent } from './features.fake.js';
 import { WIN_RATE_DEFAULTS, createWinRateDetector, winRateFeatures } from './win-rate.detector.js';
 
 const d = createWinRateDetector(WIN_RATE_DEFAULTS);
 /** The z-score test over at least 30 games, results only (the defaults before the binomial tail). */
-const zd = createWinRateDetector({ ...WIN_RATE_DEFAULTS, test: 'z', minGames: 30, checkBets: false });
+const zd = createWinRateDetector({
+  ...WIN_RATE_DEFAULTS,
+  test: 'z',
+  minGames: 30,
+  checkBets: false,
+  jackpotCarry: 0,
+});
 const f = winRateFeatures();
 const result = (amount: number | undefined, attrs: Record<string, AttrValue>, user: string | null = 'u1') =>
   testEvent({
@@ -23,7 +38,14 @@ const empty = createFakeFeatures(d.features);
 
 describe('win-rate detector', () => {
   it('keeps win rates of the user and of the app as stats of won', () => {
-    expect(d.features).toEqual([f.userWins, f.appWins]);
+    expect(d.features).toEqual([f.userWins, f.appWins, f.jackpot]);
+    expect(zd.features).toEqual([f.userWins, f.appWins]);
+    expect(f.jackpot).toMatchObject({
+      kind: 'last',
+      entity: 'user',
+      field: 'jackpot',
+      types: ['game_result'],
+    });
     expect(f.userWins).toMatchObject({ kind: 'stats', entity: 'user', field: 'won', types: ['game_result'] });
     expect(f.appWins).toMatchObject({ kind: 'stats', entity: 'app', field: 'won', types: ['game_result'] });
     expect(d.appliesTo).toEqual(['game_result', 'game_bet']);
@@ -175,5 +197,123 @@ describe('win-rate detector', () => {
     it('keeps the lift requirement: volume alone is not cheating', () => {
       expect(runDetector(d, result(5, { won: true }), history(9_999, 19_999))).toEqual([]);
     });
+  });
+});
+
+describe('jackpot carry-forward', () => {
+  const bet = (at: number, user = 'u1') => testEvent({ type: 'game_bet', user, amount: 5, at });
+  /** The user's last jackpot: 150x the bet, won at T0. */
+  const after = (multiple = 150, at = T0) =>
+    createFakeFeatures(d.features).set(f.jackpot, { value: multiple, at });
+  const jackpotScore = 0.7 * (0.6 + 0.4 * (Math.log10(150) - 2));
+
+  it('flags later bets and results of a jackpot winner at a decaying score', () => {
+    const [s, ...rest] = runDetector(d, bet(T0 + 6 * HOUR), after());
+    expect(rest).toEqual([]);
+    expect(s?.code).toBe('shield.win_rate_anomaly.after_jackpot');
+    expect(s?.category).toBe('pattern');
+    expect(s?.score).toBeCloseTo(jackpotScore * 0.8 * 0.75, 10);
+    expect(s?.evidence).toEqual({
+      jackpotMultiple: 150,
+      jackpotAt: T0,
+      ageMs: 6 * HOUR,
+      memoryMs: 24 * HOUR,
+      decay: 0.75,
+      onBet: true,
+    });
+    expect(s?.reason).toBe(
+      'User u1 bets again 6 hours after winning 150x the bet (above 100x); a jackpot keeps the player flagged for 1 day; score 0.28.',
+    );
+    const scores = [0, 12, 23].map(
+      (h) => runDetector(d, bet(T0 + h * HOUR), after())[0]?.score ?? Number.NaN,
+    );
+    expect(scores[0]).toBeCloseTo(jackpotScore * 0.8, 10);
+    expect(scores[1]).toBeCloseTo(jackpotScore * 0.4, 10);
+    expect(scores[0]! > scores[1]! && scores[1]! > scores[2]!).toBe(true);
+    const [r] = runDetector(d, result(5, { payout: 0, won: false }), after(150, T0 - HOUR));
+    expect(r?.code).toBe('shield.win_rate_anomaly.after_jackpot');
+    expect(r?.reason).toMatch(/^User u1 plays again 1 hour after/);
+  });
+
+  it('forgets the jackpot after the memory, and ignores events dated before it', () => {
+    expect(runDetector(d, bet(T0 + 24 * HOUR), after())).toEqual([]);
+    expect(runDetector(d, bet(T0 - 1), after())).toEqual([]);
+  });
+
+  it('stays quiet for normal players, anonymous bets, and when turned off', () => {
+    expect(runDetector(d, bet(T0), empty)).toEqual([]);
+    expect(runDetector(d, result(5, { payout: 9.6, won: true }), empty)).toEqual([]);
+    expect(runDetector(d, testEvent({ type: 'game_bet', amount: 5 }), empty)).toEqual([]);
+    const off = createWinRateDetector({ ...WIN_RATE_DEFAULTS, jackpotCarry: 0 });
+    expect(runDetector(off, bet(T0 + HOUR), createFakeFeatures(off.features))).toEqual([]);
+    // a remembered jackpot below a raised limit does not carry
+    const strict = createWinRateDetector({ ...WIN_RATE_DEFAULTS, maxMultiplier: 500 });
+    expect(
+      runDetector(
+        strict,
+        bet(T0 + HOUR),
+        createFakeFeatures(strict.features).set(f.jackpot, { value: 150, at: T0 }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('a new jackpot reports the multiplier only, not the carry as well', () => {
+    const signals = runDetector(d, result(1, { payout: 300, won: true }), after(150, T0 - HOUR));
+    expect(signals.map((s) => s.code)).toEqual(['shield.win_rate_anomaly.multiplier']);
+  });
+
+  it('reads payout and jackpot from events; the memory store keeps both without changes', () => {
+    const jp = testEvent({ type: 'game_result', user: 'u1', amount: 2, attrs: { payout: 400, won: true } });
+    expect(numericFieldValue(jp, 'payout')).toBe(400);
+    expect(lastFieldValue(jp, 'jackpot')).toBe(200);
+    const ordinary = testEvent({ type: 'game_result', amount: 2, attrs: { payout: 3.9 } });
+    expect(lastFieldValue(ordinary, 'jackpot')).toBeUndefined();
+    expect(numericFieldValue(testEvent({ attrs: { payout: '400' } }), 'payout')).toBeUndefined();
+    expect(numericFieldValue(testEvent({ attrs: { payout: Number.NaN } }), 'payout')).toBeUndefined();
+    expect(lastFieldValue(testEvent({ amount: 0, attrs: { payout: 400 } }), 'jackpot')).toBeUndefined();
+
+    const payouts = sum({ entity: 'user', field: 'payout', window: 24 * HOUR, types: ['game_result'] });
+    const plan = compilePlan([payouts, f.jackpot]);
+    const store = createMemoryFeatureStore();
+    const play = (id: string, at: number, amount: number, payout: number) =>
+      store.evaluate(plan, {
+        id,
+        app: 'casino',
+        type: 'game_result',
+        user: 'u1',
+        at,
+        amount,
+        attrs: { payout },
+      });
+    play('g1', T0, 2, 400);
+    const later = play('g2', T0 + HOUR, 2, 3);
+    expect(later.get(payouts)).toBe(403);
+    expect(later.get(f.jackpot)).toEqual({ value: 200, at: T0 });
+    // an ordinary win does not overwrite the remembered jackpot
+    expect(play('g3', T0 + 2 * HOUR, 2, 1).get(f.jackpot)).toEqual({ value: 200, at: T0 });
+  });
+
+  it('in the engine: after a jackpot the next bets are flagged; a normal player is not', () => {
+    const engine = createEngine();
+    const game = (id: string, user: string, type: 'game_bet' | 'game_result', at: number, attrs = {}) =>
+      engine.score({ id, app: 'casino', type, user, at, amount: 1, attrs }, at);
+    const codes = (dec: { signals: readonly { code: string }[] }) => dec.signals.map((s) => s.code);
+    expect(codes(game('j1', 'lucky', 'game_result', T0, { payout: 500, won: true }))).toContain(
+      'shield.win_rate_anomaly.multiplier',
+    );
+    const next = game('j2', 'lucky', 'game_bet', T0 + 2 * HOUR);
+    expect(codes(next)).toContain('shield.win_rate_anomaly.after_jackpot');
+    const result2 = game('j3', 'lucky', 'game_result', T0 + 3 * HOUR, { payout: 0, won: false });
+    expect(codes(result2)).toContain('shield.win_rate_anomaly.after_jackpot');
+    expect(codes(game('j4', 'lucky', 'game_bet', T0 + 30 * HOUR))).not.toContain(
+      'shield.win_rate_anomaly.after_jackpot',
+    );
+    for (let i = 0; i < 5; i++) {
+      const dec = game(`n${i}`, 'normal', i % 2 === 0 ? 'game_bet' : 'game_result', T0 + i * HOUR, {
+        payout: 1.9,
+        won: true,
+      });
+      expect(codes(dec)).not.toContain('shield.win_rate_anomaly.after_jackpot');
+    }
   });
 });

@@ -1,11 +1,11 @@
 import Type from 'typebox';
 import { SIGNAL_EVENT_IMPACTS } from '../../events/event-types.js';
-import { stats, type StatsSpec } from '../../features/feature-spec.js';
+import { DAY, last, stats, type LastSpec, type StatsSpec } from '../../features/feature-spec.js';
 import type { Detector, DetectorContext, DetectorOutput } from '../detector.js';
 import type { EvidenceValue } from '../signal.js';
-import { optCount, optEnabled, optPositive, optUnit } from './shield-options.js';
+import { optCount, optDuration, optEnabled, optPositive, optUnit } from './shield-options.js';
 import { binomialUpperTail } from './binomial-tail.js';
-import { attrNumber, graded, pushSignal, ramp, round } from './shield-signal.js';
+import { attrNumber, formatDuration, graded, pushSignal, ramp, round } from './shield-signal.js';
 
 /**
  * How a win rate is judged against the population: `binomial`, the exact one-sided tail
@@ -47,6 +47,13 @@ export interface WinRateOptions {
   readonly zSaturate: number;
   /** The user's win rate must also exceed the population's by at least this much (absolute). */
   readonly minRateLift: number;
+  /**
+   * How long a jackpot (a payout above 100x the bet, see `JACKPOT_MULTIPLE`) keeps the player's
+   * later bets and results flagged.
+   */
+  readonly jackpotMemoryMs: number;
+  /** Share of the jackpot's own score a later game gets right after it (decays linearly to 0 over the memory); 0 turns the carry-forward off. */
+  readonly jackpotCarry: number;
 }
 
 /**
@@ -70,6 +77,8 @@ export const WIN_RATE_DEFAULTS: WinRateOptions = Object.freeze({
   zThreshold: 3,
   zSaturate: 6,
   minRateLift: 0.1,
+  jackpotMemoryMs: DAY,
+  jackpotCarry: 0.8,
 });
 
 /** Schema of {@link WinRateOptions} (every field optional). @example Compile(WinRateOptionsSchema).Check({ minGames: 50 }) */
@@ -104,6 +113,8 @@ export const WinRateOptionsSchema = Type.Object(
     zThreshold: optPositive('Binomial z-score that fires (default 3)'),
     zSaturate: optPositive('z-score that scores the full impact (default 6)'),
     minRateLift: optUnit('Least win-rate excess over the app, absolute (default 0.1)'),
+    jackpotMemoryMs: optDuration('How long a jackpot keeps later games flagged (default 1 day)'),
+    jackpotCarry: optUnit("Share of the jackpot's score carried to later games, 0 = off (default 0.8)"),
   },
   { additionalProperties: false },
 );
@@ -114,6 +125,8 @@ export interface WinRateFeatures {
   readonly userWins: StatsSpec;
   /** The app's game results, the population: n = games, mean = win rate (before this event). */
   readonly appWins: StatsSpec;
+  /** The user's latest jackpot (payout multiple) and when it was won (before this event). */
+  readonly jackpot: LastSpec;
 }
 
 /** @example winRateFeatures().appWins.entity; // 'app' */
@@ -121,6 +134,7 @@ export function winRateFeatures(): WinRateFeatures {
   return {
     userWins: stats({ entity: 'user', field: 'won', types: ['game_result'] }),
     appWins: stats({ entity: 'app', field: 'won', types: ['game_result'] }),
+    jackpot: last({ entity: 'user', field: 'jackpot', types: ['game_result'] }),
   };
 }
 
@@ -136,7 +150,10 @@ const P_MAX = 0.99;
  * population rate) ≤ `maxPValue` (or with `test: 'z'` the z-score ≥ `zThreshold`), and at least
  * `minRateLift` above the population. With `checkBets`, a `game_bet` is judged on the player's
  * record so far (the bet of a player already winning too often). Category `pattern`. The
- * population is every game result of the event's app (entity `app`).
+ * population is every game result of the event's app (entity `app`). A jackpot is remembered for
+ * `jackpotMemoryMs`: the player's later `game_bet`/`game_result` events are flagged
+ * (`shield.win_rate_anomaly.after_jackpot`) at the jackpot's score × `jackpotCarry`, decaying
+ * linearly to 0 at the end of the memory (an event dated before the jackpot is not judged).
  * @example const d = createWinRateDetector(WIN_RATE_DEFAULTS); // 14 wins of 14 where the app wins 47% -> fires
  */
 export function createWinRateDetector(opts: WinRateOptions): Detector {
@@ -145,25 +162,29 @@ export function createWinRateDetector(opts: WinRateOptions): Detector {
   const logMax = -Math.log10(opts.maxPValue);
   const logSat = -Math.log10(Math.min(opts.saturatePValue, opts.maxPValue));
   const threshold = binomial ? `p ≤ ${opts.maxPValue.toExponential(0)}` : `threshold ${opts.zThreshold}`;
+  const memory = opts.jackpotMemoryMs;
+  const carry = memory > 0 && opts.jackpotCarry > 0;
+  const memoryWords = formatDuration(memory);
+  const logMaxMultiple = Math.log10(opts.maxMultiplier);
+  const logSatMultiple = Math.log10(opts.saturateMultiplier);
+  const multipleScore = (multiple: number): number =>
+    graded(opts.impact, ramp(Math.log10(multiple), logMaxMultiple, logSatMultiple));
   return {
     id: 'shield.win_rate_anomaly',
-    features: [f.userWins, f.appWins],
-    appliesTo: opts.checkBets ? ['game_result', 'game_bet'] : ['game_result'],
+    features: carry ? [f.userWins, f.appWins, f.jackpot] : [f.userWins, f.appWins],
+    appliesTo: opts.checkBets || carry ? ['game_result', 'game_bet'] : ['game_result'],
     detect(ctx: DetectorContext, out: DetectorOutput): void {
       const e = ctx.event;
       const isBet = e.type === 'game_bet';
+      let jackpotNow = false;
       if (!isBet) {
         const bet = e.amount;
         const payout = attrNumber(e, 'payout');
         if (bet !== undefined && bet > 0 && payout !== undefined && payout > 0) {
           const multiple = payout / bet;
           if (multiple > opts.maxMultiplier) {
-            const strength = ramp(
-              Math.log10(multiple),
-              Math.log10(opts.maxMultiplier),
-              Math.log10(opts.saturateMultiplier),
-            );
-            const score = graded(opts.impact, strength);
+            jackpotNow = true;
+            const score = multipleScore(multiple);
             const who = e.user === undefined ? 'A player' : `User ${e.user}`;
             pushSignal(
               out,
@@ -177,6 +198,33 @@ export function createWinRateDetector(opts: WinRateOptions): Detector {
         }
       }
       if (e.user === undefined) return;
+      // A jackpot carries forward: the player's later games stay flagged, less and less.
+      if (carry && !jackpotNow) {
+        const jp = ctx.features.get(f.jackpot);
+        if (jp !== undefined && typeof jp.value === 'number' && jp.value > opts.maxMultiplier) {
+          const age = e.at - jp.at;
+          if (age >= 0 && age < memory) {
+            const decay = 1 - age / memory;
+            const score = multipleScore(jp.value) * opts.jackpotCarry * decay;
+            pushSignal(
+              out,
+              'shield.win_rate_anomaly.after_jackpot',
+              score,
+              'pattern',
+              `User ${e.user} ${isBet ? 'bets' : 'plays'} again ${formatDuration(age)} after winning ${round(jp.value, 1)}x the bet (above ${opts.maxMultiplier}x); a jackpot keeps the player flagged for ${memoryWords}; score ${round(score, 2)}.`,
+              {
+                jackpotMultiple: round(jp.value, 2),
+                jackpotAt: jp.at,
+                ageMs: age,
+                memoryMs: memory,
+                decay: round(decay, 4),
+                onBet: isBet,
+              },
+            );
+          }
+        }
+      }
+      if (isBet && !opts.checkBets) return;
       const won = e.attrs?.['won'];
       if (!isBet && typeof won !== 'boolean') return;
       const user = ctx.features.get(f.userWins);
