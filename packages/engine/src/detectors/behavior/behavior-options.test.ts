@@ -9,7 +9,7 @@ import {
   type BehaviorOptionsInput,
   type BehaviorOverrides,
 } from './index.js';
-import { createFakeSnapshot, makeEvent, runDetectors } from './detector-harness.fake.js';
+import { createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 
 const check = Compile(BehaviorOptionsSchema);
 
@@ -55,7 +55,7 @@ describe('behaviour options', () => {
     const r = runDetectors(
       [score],
       makeEvent({ type: 'login', user: 'u1' }),
-      createFakeSnapshot(score.features),
+      createFakeFeatures(score.features),
     );
     expect(r.facets.behaviorScore).toBe(50);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, cluster, count, distinct, first, type FeatureSpec } from '../../features/feature-spec.js';
 import { BEHAVIOR_DEFAULTS, behaviorRiskLevel, createBehaviorScoreDetector, ramp } from './index.js';
 import { mergeSections } from './merge-options.js';
-import { T0, createFakeSnapshot, makeEvent, runDetectors } from './detector-harness.fake.js';
+import { T0, createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 
 const firstSeen = first({ entity: 'user' });
 const devicesPerUser = distinct({ entity: 'user', of: 'device', window: DAY });
@@ -33,7 +33,7 @@ const login = (extra: Partial<Parameters<typeof makeEvent>[0]> = {}) =>
   });
 
 function score(values: readonly (readonly [FeatureSpec, unknown])[], event = login()) {
-  return runDetectors([detector], event, createFakeSnapshot(detector.features, values));
+  return runDetectors([detector], event, createFakeFeatures(detector.features, values));
 }
 
 describe('behavior.score', () => {
@@ -143,7 +143,7 @@ describe('behavior.score', () => {
         devicesPerUser: { hard: 3 },
       }),
     );
-    const r = runDetectors([d], login(), createFakeSnapshot(d.features, [[devicesPerUser, 3]]));
+    const r = runDetectors([d], login(), createFakeFeatures(d.features, [[devicesPerUser, 3]]));
     expect(r.facets.behaviorScore).toBe(85);
     expect(r.signals[0]!.evidence['factors']).toEqual(['devices_per_user']);
   });

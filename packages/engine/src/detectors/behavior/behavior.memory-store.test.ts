@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, MINUTE } from '../../features/feature-spec.js';
-import { T0, createPipeline } from './detector-harness.fake.js';
+import { T0, createPipeline } from '../testing/fake-features.js';
 import { createBehaviorDetectors } from './index.js';
 
 describe('behaviour detectors on the in-memory feature store', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, distinct, last, type FeatureSpec } from '../../features/feature-spec.js';
 import { REFERRAL_ACTIVITY_TYPES, createFakeReferralDetector } from './index.js';
-import { T0, createFakeSnapshot, makeEvent, runDetectors } from './detector-harness.fake.js';
+import { T0, createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 
 const referred = (window: number) =>
   distinct({ entity: 'referrer', of: 'user', types: ['referral'], window });
@@ -38,7 +38,7 @@ const referral = (extra: Partial<Parameters<typeof makeEvent>[0]> = {}) =>
   });
 
 function run(values: readonly (readonly [FeatureSpec, unknown])[], event = referral()) {
-  return runDetectors([detector], event, createFakeSnapshot(detector.features, values));
+  return runDetectors([detector], event, createFakeFeatures(detector.features, values));
 }
 
 describe('behavior.fake_referral', () => {

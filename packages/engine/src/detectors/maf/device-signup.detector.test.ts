@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DAY, count } from '../../features/feature-spec.js';
-import { createFakeSnapshot, makeEvent, runDetectors } from '../behavior/detector-harness.fake.js';
+import { createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 import { createDeviceSignupDetector } from './device-signup.detector.js';
 
 const detector = createDeviceSignupDetector();
 const signups = count({ entity: 'device', types: ['signup'], window: DAY });
 const signup = makeEvent({ type: 'signup', user: 'u1', device: 'dev-1' });
 const run = (n: number, e = signup) =>
-  runDetectors([detector], e, createFakeSnapshot(detector.features, [[signups, n]]));
+  runDetectors([detector], e, createFakeFeatures(detector.features, [[signups, n]]));
 
 describe('maf.device_signup', () => {
   it('stays quiet on the first signup of a device', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { neighbors } from '../../features/feature-spec.js';
-import { createFakeSnapshot, makeEvent, runDetectors } from '../behavior/detector-harness.fake.js';
+import { createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 import { createDuplicateUploadDetector } from './duplicate-upload.detector.js';
 import { MAF_DEFAULTS } from './maf-options.js';
 
@@ -15,8 +15,8 @@ const upload = (hash: string | null = HASH, user: string | null = 'u1') =>
     ...(user === null ? {} : { user }),
     ...(hash === null ? {} : { contentHash: hash }),
   });
-const run = (values: Parameters<typeof createFakeSnapshot>[1], e = upload(), d = detector) =>
-  runDetectors([d], e, createFakeSnapshot(d.features, values));
+const run = (values: Parameters<typeof createFakeFeatures>[1], e = upload(), d = detector) =>
+  runDetectors([d], e, createFakeFeatures(d.features, values));
 
 describe('maf.duplicate_upload', () => {
   it('stays quiet on new content unlike anything recent', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AttrValue } from '../../events/event.js';
 import { DAY, HOUR, last } from '../../features/feature-spec.js';
-import { T0, createFakeSnapshot, makeEvent, runDetectors } from '../behavior/detector-harness.fake.js';
+import { T0, createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 import { createFingerprintDetector } from './fingerprint.detector.js';
 
 const detector = createFingerprintDetector();
@@ -16,8 +16,8 @@ const login = (attrs: Record<string, AttrValue>, country = 'FR', device: string 
     attrs,
     ...(device === null ? {} : { device }),
   });
-const run = (e: ReturnType<typeof login>, values: Parameters<typeof createFakeSnapshot>[1] = []) =>
-  runDetectors([detector], e, createFakeSnapshot(detector.features, values));
+const run = (e: ReturnType<typeof login>, values: Parameters<typeof createFakeFeatures>[1] = []) =>
+  runDetectors([detector], e, createFakeFeatures(detector.features, values));
 const clean = { timezone: 'Europe/Paris', screen: '1920x1080', canvas: 'c1', webgl: 'w1' };
 
 describe('maf.fingerprint', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, count } from '../../features/feature-spec.js';
-import { createFakeSnapshot, makeEvent, runDetectors } from '../behavior/detector-harness.fake.js';
+import { createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 import { createIpSignupDetector } from './ip-signup.detector.js';
 import { MAF_DEFAULTS } from './maf-options.js';
 
@@ -8,7 +8,7 @@ const detector = createIpSignupDetector();
 const signups = count({ entity: 'ip', types: ['signup'], window: HOUR });
 const signup = makeEvent({ type: 'signup', user: 'u9', ip: '203.0.113.9' });
 const run = (n: number, e = signup, d = detector) =>
-  runDetectors([d], e, createFakeSnapshot(d.features, [[signups, n]]));
+  runDetectors([d], e, createFakeFeatures(d.features, [[signups, n]]));
 
 describe('maf.ip_signup', () => {
   it('declares one windowed signup count per IP and only looks at signups', () => {
@@ -40,7 +40,7 @@ describe('maf.ip_signup', () => {
 
   it('appends to existing anomalies without duplicating', () => {
     const out = { signals: [], facets: { anomalies: ['login_velocity', 'ip_signup_cluster'] } };
-    runDetectors([detector], signup, createFakeSnapshot(detector.features, [[signups, 4]]), signup.at, out);
+    runDetectors([detector], signup, createFakeFeatures(detector.features, [[signups, 4]]), signup.at, out);
     expect(out.facets.anomalies).toEqual(['login_velocity', 'ip_signup_cluster']);
   });
 
@@ -52,7 +52,7 @@ describe('maf.ip_signup', () => {
     const d = createIpSignupDetector({ ...MAF_DEFAULTS, ipSignup: { window: DAY, yellowAt: 10, redAt: 20 } });
     const daily = count({ entity: 'ip', types: ['signup'], window: DAY });
     expect(d.features[0]!.key).toBe(daily.key);
-    const r = runDetectors([d], signup, createFakeSnapshot(d.features, [[daily, 12]]));
+    const r = runDetectors([d], signup, createFakeFeatures(d.features, [[daily, 12]]));
     expect(r.signals[0]!.evidence['level']).toBe('YELLOW');
     expect(r.signals[0]!.reason).toContain('in 24h');
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOUR, count, distinct } from '../../features/feature-spec.js';
-import { createFakeSnapshot, makeEvent, runDetectors } from '../behavior/detector-harness.fake.js';
+import { createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 import { createLoginVelocityDetector } from './login-velocity.detector.js';
 
 const types = ['login'] as const;
@@ -8,8 +8,8 @@ const detector = createLoginVelocityDetector();
 const logins = count({ entity: 'user', types, window: HOUR });
 const devices = distinct({ entity: 'user', of: 'device', types, window: HOUR });
 const login = makeEvent({ type: 'login', user: 'u1', device: 'd1' });
-const run = (values: Parameters<typeof createFakeSnapshot>[1], e = login) =>
-  runDetectors([detector], e, createFakeSnapshot(detector.features, values));
+const run = (values: Parameters<typeof createFakeFeatures>[1], e = login) =>
+  runDetectors([detector], e, createFakeFeatures(detector.features, values));
 
 describe('maf.login_velocity', () => {
   it('stays quiet for a few logins from one or two devices', () => {

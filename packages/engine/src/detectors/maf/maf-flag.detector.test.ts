@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOUR, count } from '../../features/feature-spec.js';
-import { createFakeSnapshot, makeEvent, runDetectors } from '../behavior/detector-harness.fake.js';
+import { createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 import type { DetectorOutput } from '../detector.js';
 import { createIpSignupDetector } from './ip-signup.detector.js';
 import { reportFinding, type FindingLevel, type MafAnomaly } from './maf-finding.js';
@@ -58,7 +58,7 @@ describe('maf.flag', () => {
     expect(flag.appliesTo).toBeUndefined();
     const signups = count({ entity: 'ip', types: ['signup'], window: HOUR });
     const e = makeEvent({ type: 'signup', user: 'u', ip: '203.0.113.1' });
-    const snap = (n: number) => createFakeSnapshot([...ip.features], [[signups, n]]);
+    const snap = (n: number) => createFakeFeatures([...ip.features], [[signups, n]]);
     expect(runDetectors([ip, flag], e, snap(1)).facets.flag).toBe('GREEN');
     expect(runDetectors([ip, flag], e, snap(3)).facets.flag).toBe('YELLOW');
     expect(runDetectors([ip, flag], e, snap(5)).facets.flag).toBe('RED');
@@ -72,7 +72,7 @@ describe('maf.flag', () => {
     flag.detect(
       {
         event: makeEvent({ type: 'login' }),
-        features: createFakeSnapshot([]),
+        features: createFakeFeatures([]),
         lists: { lookup: () => undefined },
         now: 0,
       },

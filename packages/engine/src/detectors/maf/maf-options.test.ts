@@ -2,7 +2,7 @@ import type { Static } from 'typebox';
 import Compile from 'typebox/compile';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { HOUR, count } from '../../features/feature-spec.js';
-import { createFakeSnapshot, makeEvent, runDetectors } from '../behavior/detector-harness.fake.js';
+import { createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 import {
   MAF_DEFAULTS,
   MafOptionsSchema,
@@ -71,9 +71,9 @@ describe('createMafDetectors', () => {
       userAgent: 'Mozilla/5.0',
       attrs: { screen: '1920x1080' },
     });
-    const clean = runDetectors(ds, signup, createFakeSnapshot(features, [[signups, 3]]));
+    const clean = runDetectors(ds, signup, createFakeFeatures(features, [[signups, 3]]));
     expect(clean.facets).toEqual({ flag: 'GREEN' });
-    const flagged = runDetectors(ds, signup, createFakeSnapshot(features, [[signups, 4]]));
+    const flagged = runDetectors(ds, signup, createFakeFeatures(features, [[signups, 4]]));
     expect(flagged.facets).toEqual({ flag: 'YELLOW', anomalies: ['ip_signup_cluster'] });
     // behavior_score = 65 in the spec's example: a YELLOW flag at 65 is monitored.
     expect(escalate(flagged.facets.flag!, 65).action).toBe('monitor');

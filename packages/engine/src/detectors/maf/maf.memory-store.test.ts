@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, MINUTE } from '../../features/feature-spec.js';
 import { createBehaviorDetectors } from '../behavior/index.js';
-import { T0, createPipeline } from '../behavior/detector-harness.fake.js';
+import { T0, createPipeline } from '../testing/fake-features.js';
 import { createMafDetectors, createMafStats, escalate } from './index.js';
 
 describe('MAF detectors on the in-memory feature store', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MINUTE, count } from '../../features/feature-spec.js';
-import { createFakeSnapshot, makeEvent, runDetectors } from '../behavior/detector-harness.fake.js';
+import { createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 import { createNftListingDetector } from './nft-listing.detector.js';
 
 const types = ['nft_listing'] as const;
@@ -8,8 +8,8 @@ const detector = createNftListingDetector();
 const byUser = count({ entity: 'user', types, window: 10 * MINUTE });
 const byWallet = count({ entity: 'wallet', types, window: 10 * MINUTE });
 const listing = makeEvent({ type: 'nft_listing', user: 'u1', wallet: '0xabc' });
-const run = (values: Parameters<typeof createFakeSnapshot>[1], e = listing) =>
-  runDetectors([detector], e, createFakeSnapshot(detector.features, values));
+const run = (values: Parameters<typeof createFakeFeatures>[1], e = listing) =>
+  runDetectors([detector], e, createFakeFeatures(detector.features, values));
 
 describe('maf.nft_listing', () => {
   it('stays quiet below 10 listings in 10 minutes', () => {

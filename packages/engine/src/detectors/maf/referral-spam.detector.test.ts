@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DAY, distinct } from '../../features/feature-spec.js';
-import { createFakeSnapshot, makeEvent, runDetectors } from '../behavior/detector-harness.fake.js';
+import { createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 import { createReferralSpamDetector } from './referral-spam.detector.js';
 
 const types = ['referral'] as const;
@@ -19,7 +19,7 @@ const run = (n: number, d: number, i: number, e = referral) =>
   runDetectors(
     [detector],
     e,
-    createFakeSnapshot(detector.features, [
+    createFakeFeatures(detector.features, [
       [referrals, n],
       [devices, d],
       [ips, i],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOUR, MINUTE, count, distinct } from '../../features/feature-spec.js';
-import { createFakeSnapshot, makeEvent, runDetectors } from '../behavior/detector-harness.fake.js';
+import { createFakeFeatures, makeEvent, runDetectors } from '../testing/fake-features.js';
 import { createWalletConnectDetector } from './wallet-connect.detector.js';
 
 const types = ['wallet_connect'] as const;
@@ -11,8 +11,8 @@ const userWallets = distinct({ entity: 'user', of: 'wallet', types, window: HOUR
 const deviceWallets = distinct({ entity: 'device', of: 'wallet', types, window: HOUR });
 const connect = makeEvent({ type: 'wallet_connect', user: 'u1', device: 'd1', wallet: '0xabc' });
 
-function run(values: Parameters<typeof createFakeSnapshot>[1], e = connect) {
-  return runDetectors([detector], e, createFakeSnapshot(detector.features, values));
+function run(values: Parameters<typeof createFakeFeatures>[1], e = connect) {
+  return runDetectors([detector], e, createFakeFeatures(detector.features, values));
 }
 
 describe('maf.wallet_connect', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VigilEvent } from '../../events/event.js';
 import type { ListHit, ListLookup } from '../../lists/list-lookup.js';
-import { createFakeSnapshot, runDetector } from './feature-snapshot.fake.js';
+import { createFakeFeatures, runDetectorOutput } from '../testing/fake-features.js';
 import { createGraphDetector, graphFeatures } from './graph.detector.js';
 import { resolveOracleOptions } from './oracle-options.js';
 
@@ -23,7 +23,7 @@ function tx(over: Partial<VigilEvent> = {}): VigilEvent {
     ...over,
   };
 }
-const empty = () => createFakeSnapshot(d.features);
+const empty = () => createFakeFeatures(d.features);
 
 function lists(entries: Record<string, [ListHit['verdict'], string]>): ListLookup & { calls: number } {
   const l = {
@@ -40,7 +40,7 @@ function lists(entries: Record<string, [ListHit['verdict'], string]>): ListLooku
 
 describe('oracle.graph: direct links', () => {
   it('a sanctioned recipient scores 100 and asks for block', () => {
-    const out = runDetector(d, tx(), empty(), lists({ B: ['block', 'sanctioned'] }));
+    const out = runDetectorOutput(d, tx(), empty(), lists({ B: ['block', 'sanctioned'] }));
     expect(out.facets.analyzers?.graph).toBe(100);
     expect(out.signals).toHaveLength(1);
     expect(out.signals[0]).toMatchObject({
@@ -55,31 +55,31 @@ describe('oracle.graph: direct links', () => {
   });
 
   it('a sanctioned sender is an interaction too', () => {
-    const out = runDetector(d, tx(), empty(), lists({ A: ['block', 'sanctioned'] }));
+    const out = runDetectorOutput(d, tx(), empty(), lists({ A: ['block', 'sanctioned'] }));
     expect(out.facets.analyzers?.graph).toBe(100);
     expect(out.signals[0]).toMatchObject({ evidence: { role: 'sender' } });
   });
 
   it('other block labels are high; mixers raise MIXING_DETECTED', () => {
-    const bad = runDetector(d, tx(), empty(), lists({ B: ['block', 'bad_actor'] }));
+    const bad = runDetectorOutput(d, tx(), empty(), lists({ B: ['block', 'bad_actor'] }));
     expect(bad.facets.analyzers?.graph).toBe(80);
     expect(bad.signals[0]?.alert).toBeUndefined();
     expect(bad.signals[0]?.action).toBeUndefined();
     expect(bad.signals[0]?.severity).toBe('critical');
-    const mixer = runDetector(d, tx(), empty(), lists({ B: ['block', 'mixer'] }));
+    const mixer = runDetectorOutput(d, tx(), empty(), lists({ B: ['block', 'mixer'] }));
     expect(mixer.facets.analyzers?.graph).toBe(85);
     expect(mixer.signals[0]?.alert).toBe('MIXING_DETECTED');
   });
 
   it('allow-listed parties are not bad actors', () => {
-    const out = runDetector(d, tx(), empty(), lists({ B: ['allow', 'exchange'] }));
+    const out = runDetectorOutput(d, tx(), empty(), lists({ B: ['allow', 'exchange'] }));
     expect(out.facets.analyzers?.graph).toBe(0);
     expect(out.signals).toEqual([]);
   });
 
   it('honours configured labels', () => {
     const d2 = createGraphDetector(resolveOracleOptions({ graph: { sanctionedLabels: ['ofac'] } }));
-    const out = runDetector(d2, tx(), createFakeSnapshot(d2.features), lists({ B: ['block', 'ofac'] }));
+    const out = runDetectorOutput(d2, tx(), createFakeFeatures(d2.features), lists({ B: ['block', 'ofac'] }));
     expect(out.facets.analyzers?.graph).toBe(100);
     expect(out.signals[0]?.alert).toBe('SANCTIONED_INTERACTION');
   });
@@ -88,7 +88,7 @@ describe('oracle.graph: direct links', () => {
 describe('oracle.graph: one hop from sanctioned', () => {
   it('the recipient recently paid a sanctioned address', () => {
     const snap = empty().set(F.recipientPaid, ['X', 'S', 'Y']);
-    const out = runDetector(d, tx(), snap, lists({ S: ['block', 'sanctioned'] }));
+    const out = runDetectorOutput(d, tx(), snap, lists({ S: ['block', 'sanctioned'] }));
     expect(out.facets.analyzers?.graph).toBe(70);
     expect(out.signals).toHaveLength(1);
     expect(out.signals[0]).toMatchObject({
@@ -101,14 +101,19 @@ describe('oracle.graph: one hop from sanctioned', () => {
 
   it('the recipient was recently paid by a sanctioned address', () => {
     const snap = empty().set(F.recipientPaidBy, ['S']);
-    expect(runDetector(d, tx(), snap, lists({ S: ['block', 'sanctioned'] })).facets.analyzers?.graph).toBe(
-      70,
-    );
+    expect(
+      runDetectorOutput(d, tx(), snap, lists({ S: ['block', 'sanctioned'] })).facets.analyzers?.graph,
+    ).toBe(70);
   });
 
   it("the sender's own recent counterparties count more", () => {
     const snap = empty().set(F.senderPaidBy, ['S']).set(F.recipientPaid, ['M']);
-    const out = runDetector(d, tx(), snap, lists({ S: ['block', 'sanctioned'], M: ['block', 'mixer'] }));
+    const out = runDetectorOutput(
+      d,
+      tx(),
+      snap,
+      lists({ S: ['block', 'sanctioned'], M: ['block', 'mixer'] }),
+    );
     expect(out.facets.analyzers?.graph).toBe(85);
     expect(out.signals).toHaveLength(1);
     expect(out.signals[0]).toMatchObject({
@@ -119,7 +124,7 @@ describe('oracle.graph: one hop from sanctioned', () => {
 
   it('reports only the strongest history hit and skips the direct parties', () => {
     const snap = empty().set(F.senderPaid, ['B', 'Q']).set(F.recipientPaid, ['A', 'Z']);
-    const out = runDetector(
+    const out = runDetectorOutput(
       d,
       tx(),
       snap,
@@ -139,7 +144,7 @@ describe('oracle.graph: one hop from sanctioned', () => {
       .set(F.recipientPaid, ['E'])
       .set(F.recipientPaidBy, ['F']);
     const l = lists({});
-    const out = runDetector(d, tx(), snap, l);
+    const out = runDetectorOutput(d, tx(), snap, l);
     expect(out.facets.analyzers?.graph).toBe(0);
     expect(out.signals).toEqual([]);
     expect(l.calls).toBe(6);
@@ -153,7 +158,7 @@ describe('oracle.graph: Sybil clusters', () => {
     [10, 80],
     [20, 90],
   ])('a cluster of %d accounts scores %d', (size, score) => {
-    const out = runDetector(d, tx(), empty().set(F.cluster, { size }));
+    const out = runDetectorOutput(d, tx(), empty().set(F.cluster, { size }));
     expect(out.facets.analyzers?.graph).toBe(score);
     if (score > 0)
       expect(out.signals[0]).toMatchObject({ code: 'oracle.graph.sybil', alert: 'SYBIL_ATTACK' });
@@ -166,20 +171,20 @@ describe('oracle.graph: Sybil clusters', () => {
 
   it('needs a user', () => {
     const { user: _u, ...event } = tx();
-    expect(runDetector(d, event, empty().set(F.cluster, { size: 50 })).facets.analyzers?.graph).toBe(0);
+    expect(runDetectorOutput(d, event, empty().set(F.cluster, { size: 50 })).facets.analyzers?.graph).toBe(0);
   });
 });
 
 describe('oracle.graph: edge cases', () => {
   it('works with only a recipient', () => {
     const { wallet: _w, user: _u, ...event } = tx();
-    const out = runDetector(d, event, empty(), lists({ B: ['block', 'sanctioned'] }));
+    const out = runDetectorOutput(d, event, empty(), lists({ B: ['block', 'sanctioned'] }));
     expect(out.facets.analyzers?.graph).toBe(100);
   });
 
   it('a self-transfer is looked up once', () => {
     const l = lists({ A: ['block', 'sanctioned'] });
-    const out = runDetector(d, tx({ counterparty: 'A' }), empty(), l);
+    const out = runDetectorOutput(d, tx({ counterparty: 'A' }), empty(), l);
     expect(out.signals).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VigilEvent } from '../../events/event.js';
 import { HOUR, MINUTE, SECOND } from '../../features/feature-spec.js';
-import { createFakeSnapshot, runDetector } from './feature-snapshot.fake.js';
+import { createFakeFeatures, runDetectorOutput } from '../testing/fake-features.js';
 import { resolveOracleOptions } from './oracle-options.js';
 import { createPatternDetector, patternFeatures } from './pattern.detector.js';
 
@@ -22,11 +22,11 @@ function tx(over: Partial<VigilEvent> = {}): VigilEvent {
     ...over,
   };
 }
-const empty = () => createFakeSnapshot(d.features);
+const empty = () => createFakeFeatures(d.features);
 
 describe('oracle.pattern: mixing', () => {
   it('flags many unique counterparties in the window', () => {
-    const out = runDetector(d, tx(), empty().set(F.fanOut, 15));
+    const out = runDetectorOutput(d, tx(), empty().set(F.fanOut, 15));
     expect(out.facets.analyzers?.pattern).toBe(60);
     expect(out.signals[0]).toMatchObject({
       code: 'oracle.pattern.mixing',
@@ -34,18 +34,18 @@ describe('oracle.pattern: mixing', () => {
       alert: 'MIXING_DETECTED',
       evidence: { fanOut: 15, fanIn: 0 },
     });
-    expect(runDetector(d, tx(), empty().set(F.fanOut, 30)).facets.analyzers?.pattern).toBe(75);
-    expect(runDetector(d, tx(), empty().set(F.fanOut, 60)).facets.analyzers?.pattern).toBe(85);
+    expect(runDetectorOutput(d, tx(), empty().set(F.fanOut, 30)).facets.analyzers?.pattern).toBe(75);
+    expect(runDetectorOutput(d, tx(), empty().set(F.fanOut, 60)).facets.analyzers?.pattern).toBe(85);
   });
 
   it('scores funds funnelled in from many and out to many higher', () => {
-    const out = runDetector(d, tx(), empty().set(F.fanOut, 15).set(F.fanIn, 20));
+    const out = runDetectorOutput(d, tx(), empty().set(F.fanOut, 15).set(F.fanIn, 20));
     expect(out.facets.analyzers?.pattern).toBe(70);
     expect(out.signals[0]).toMatchObject({ evidence: { fanOut: 15, fanIn: 20 } });
   });
 
   it('stays quiet under the threshold', () => {
-    const out = runDetector(d, tx(), empty().set(F.fanOut, 14).set(F.fanIn, 40));
+    const out = runDetectorOutput(d, tx(), empty().set(F.fanOut, 14).set(F.fanIn, 40));
     expect(out.facets.analyzers?.pattern).toBe(0);
     expect(out.signals).toEqual([]);
   });
@@ -56,7 +56,7 @@ describe('oracle.pattern: round trips (wash trading)', () => {
     const snap = empty()
       .set(F.reversePairLast, { value: 1_000, at: T0 - 3 * HOUR })
       .set(F.pairCount, 1);
-    const out = runDetector(d, tx({ amount: 980 }), snap);
+    const out = runDetectorOutput(d, tx({ amount: 980 }), snap);
     expect(out.facets.analyzers?.pattern).toBe(70);
     expect(out.signals[0]).toMatchObject({
       code: 'oracle.pattern.round_trip',
@@ -69,29 +69,29 @@ describe('oracle.pattern: round trips (wash trading)', () => {
     const fast = empty()
       .set(F.reversePairLast, { value: 1_000, at: T0 - 20 * MINUTE })
       .set(F.pairCount, 1);
-    expect(runDetector(d, tx({ amount: 1_000 }), fast).facets.analyzers?.pattern).toBe(80);
+    expect(runDetectorOutput(d, tx({ amount: 1_000 }), fast).facets.analyzers?.pattern).toBe(80);
     const repeated = empty()
       .set(F.reversePairLast, { value: 1_000, at: T0 - 3 * HOUR })
       .set(F.pairCount, 3);
-    expect(runDetector(d, tx({ amount: 1_000 }), repeated).facets.analyzers?.pattern).toBe(90);
+    expect(runDetectorOutput(d, tx({ amount: 1_000 }), repeated).facets.analyzers?.pattern).toBe(90);
   });
 
   it('ignores refunds of a different amount, old transfers and the first transfer of a pair', () => {
     const partial = empty().set(F.reversePairLast, { value: 1_000, at: T0 - HOUR });
-    expect(runDetector(d, tx({ amount: 400 }), partial).facets.analyzers?.pattern).toBe(0);
+    expect(runDetectorOutput(d, tx({ amount: 400 }), partial).facets.analyzers?.pattern).toBe(0);
     const old = empty().set(F.reversePairLast, { value: 1_000, at: T0 - 2 * 24 * HOUR });
-    expect(runDetector(d, tx({ amount: 1_000 }), old).facets.analyzers?.pattern).toBe(0);
-    expect(runDetector(d, tx({ amount: 1_000 }), empty()).facets.analyzers?.pattern).toBe(0);
+    expect(runDetectorOutput(d, tx({ amount: 1_000 }), old).facets.analyzers?.pattern).toBe(0);
+    expect(runDetectorOutput(d, tx({ amount: 1_000 }), empty()).facets.analyzers?.pattern).toBe(0);
   });
 
   it('accepts the return leg stamped slightly before the first (clock skew)', () => {
     const snap = empty().set(F.reversePairLast, { value: 1_000, at: T0 + 30 * SECOND });
-    expect(runDetector(d, tx({ amount: 1_000 }), snap).facets.analyzers?.pattern).toBe(80);
+    expect(runDetectorOutput(d, tx({ amount: 1_000 }), snap).facets.analyzers?.pattern).toBe(80);
   });
 
   it('leaves flash-loan-sized fast round trips to the velocity analyzer', () => {
     const snap = empty().set(F.reversePairLast, { value: 500_000, at: T0 - 10 * SECOND });
-    expect(runDetector(d, tx({ amount: 500_000 }), snap).signals).toEqual([]);
+    expect(runDetectorOutput(d, tx({ amount: 500_000 }), snap).signals).toEqual([]);
   });
 });
 
@@ -102,7 +102,7 @@ describe('oracle.pattern: layering', () => {
       .set(F.windowCount, 6)
       .set(F.windowSum, 6 * 2_500)
       .set(F.lastSent, { value: 2_500, at: T0 - MINUTE });
-    const out = runDetector(d, tx({ amount: 2_500 }), snap);
+    const out = runDetectorOutput(d, tx({ amount: 2_500 }), snap);
     expect(out.facets.analyzers?.pattern).toBe(65);
     expect(out.signals[0]).toMatchObject({
       code: 'oracle.pattern.layering',
@@ -114,7 +114,7 @@ describe('oracle.pattern: layering', () => {
       .set(F.windowCount, 10)
       .set(F.windowSum, 10 * 2_500)
       .set(F.lastSent, { value: 2_500, at: T0 - MINUTE });
-    expect(runDetector(d, tx({ amount: 2_500 }), wide).facets.analyzers?.pattern).toBe(80);
+    expect(runDetectorOutput(d, tx({ amount: 2_500 }), wide).facets.analyzers?.pattern).toBe(80);
   });
 
   it('stays quiet for varied amounts, few recipients, or the same payee', () => {
@@ -123,19 +123,19 @@ describe('oracle.pattern: layering', () => {
       .set(F.windowCount, 6)
       .set(F.windowSum, 9_000)
       .set(F.lastSent, { value: 2_500, at: T0 - MINUTE });
-    expect(runDetector(d, tx({ amount: 2_500 }), varied).facets.analyzers?.pattern).toBe(0);
+    expect(runDetectorOutput(d, tx({ amount: 2_500 }), varied).facets.analyzers?.pattern).toBe(0);
     const few = empty()
       .set(F.fanOut, 4)
       .set(F.windowCount, 6)
       .set(F.windowSum, 6 * 2_500)
       .set(F.lastSent, { value: 2_500, at: T0 - MINUTE });
-    expect(runDetector(d, tx({ amount: 2_500 }), few).facets.analyzers?.pattern).toBe(0);
+    expect(runDetectorOutput(d, tx({ amount: 2_500 }), few).facets.analyzers?.pattern).toBe(0);
     const differentPrev = empty()
       .set(F.fanOut, 6)
       .set(F.windowCount, 6)
       .set(F.windowSum, 6 * 2_500)
       .set(F.lastSent, { value: 3_000, at: T0 - MINUTE });
-    expect(runDetector(d, tx({ amount: 2_500 }), differentPrev).facets.analyzers?.pattern).toBe(0);
+    expect(runDetectorOutput(d, tx({ amount: 2_500 }), differentPrev).facets.analyzers?.pattern).toBe(0);
   });
 });
 
@@ -144,7 +144,7 @@ describe('oracle.pattern: pass-through', () => {
     const snap = empty()
       .set(F.lastReceived, { value: 50_000, at: T0 - 2 * MINUTE })
       .set(F.payers, ['C']);
-    const out = runDetector(d, tx({ amount: 49_000 }), snap);
+    const out = runDetectorOutput(d, tx({ amount: 49_000 }), snap);
     expect(out.facets.analyzers?.pattern).toBe(55);
     expect(out.signals[0]).toMatchObject({
       code: 'oracle.pattern.pass_through',
@@ -157,19 +157,19 @@ describe('oracle.pattern: pass-through', () => {
     const rested = empty()
       .set(F.lastReceived, { value: 50_000, at: T0 - 2 * HOUR })
       .set(F.payers, ['C']);
-    expect(runDetector(d, tx({ amount: 49_000 }), rested).facets.analyzers?.pattern).toBe(0);
+    expect(runDetectorOutput(d, tx({ amount: 49_000 }), rested).facets.analyzers?.pattern).toBe(0);
     const part = empty()
       .set(F.lastReceived, { value: 50_000, at: T0 - MINUTE })
       .set(F.payers, ['C']);
-    expect(runDetector(d, tx({ amount: 20_000 }), part).facets.analyzers?.pattern).toBe(0);
+    expect(runDetectorOutput(d, tx({ amount: 20_000 }), part).facets.analyzers?.pattern).toBe(0);
     const back = empty()
       .set(F.lastReceived, { value: 50_000, at: T0 - MINUTE })
       .set(F.payers, ['B']);
-    expect(runDetector(d, tx({ amount: 49_000 }), back).facets.analyzers?.pattern).toBe(0);
+    expect(runDetectorOutput(d, tx({ amount: 49_000 }), back).facets.analyzers?.pattern).toBe(0);
     const later = empty()
       .set(F.lastReceived, { value: 50_000, at: T0 + 5 * MINUTE })
       .set(F.payers, ['C']);
-    expect(runDetector(d, tx({ amount: 49_000 }), later).facets.analyzers?.pattern).toBe(0);
+    expect(runDetectorOutput(d, tx({ amount: 49_000 }), later).facets.analyzers?.pattern).toBe(0);
   });
 });
 
@@ -179,7 +179,7 @@ describe('oracle.pattern: circular flow (wash trading with new amounts each roun
     const snap = empty()
       .set(F.reversePairLast, { value: 2_400, at: T0 - 20 * MINUTE })
       .set(F.pairCount, 2);
-    const out = runDetector(d, tx({ amount: 3_100 }), snap);
+    const out = runDetectorOutput(d, tx({ amount: 3_100 }), snap);
     expect(out.facets.analyzers?.pattern).toBe(65);
     expect(out.signals).toHaveLength(1);
     expect(out.signals[0]).toMatchObject({
@@ -195,11 +195,11 @@ describe('oracle.pattern: circular flow (wash trading with new amounts each roun
     const once = empty()
       .set(F.reversePairLast, { value: 1_000, at: T0 - HOUR })
       .set(F.pairCount, 1);
-    expect(runDetector(d, tx({ amount: 400 }), once).signals).toEqual([]);
+    expect(runDetectorOutput(d, tx({ amount: 400 }), once).signals).toEqual([]);
     const old = empty()
       .set(F.reversePairLast, { value: 1_000, at: T0 - 3 * 24 * HOUR })
       .set(F.pairCount, 2);
-    expect(runDetector(d, tx({ amount: 400 }), old).signals).toEqual([]);
+    expect(runDetectorOutput(d, tx({ amount: 400 }), old).signals).toEqual([]);
   });
 
   it('flags a three-wallet loop A→B→C→A', () => {
@@ -208,7 +208,7 @@ describe('oracle.pattern: circular flow (wash trading with new amounts each roun
       .set(F.recipientPaid, ['X', 'C'])
       .set(F.payers, ['C', 'Y'])
       .set(F.lastReceived, { value: 900, at: T0 - 15 * MINUTE });
-    const out = runDetector(d, tx({ amount: 2_000 }), snap);
+    const out = runDetectorOutput(d, tx({ amount: 2_000 }), snap);
     expect(out.facets.analyzers?.pattern).toBe(70);
     expect(out.signals[0]).toMatchObject({
       code: 'oracle.pattern.cycle',
@@ -222,26 +222,26 @@ describe('oracle.pattern: circular flow (wash trading with new amounts each roun
       .set(F.recipientPaid, ['X'])
       .set(F.payers, ['C'])
       .set(F.lastReceived, { value: 900, at: T0 - 15 * MINUTE });
-    expect(runDetector(d, tx({ amount: 2_000 }), noLink).signals).toEqual([]);
+    expect(runDetectorOutput(d, tx({ amount: 2_000 }), noLink).signals).toEqual([]);
     // The recipient paid the sender itself: that is a two-wallet payback, not a loop.
     const self = empty()
       .set(F.recipientPaid, ['A'])
       .set(F.payers, ['A', 'B'])
       .set(F.lastReceived, { value: 900, at: T0 - 15 * MINUTE });
-    expect(runDetector(d, tx({ amount: 2_000 }), self).signals).toEqual([]);
+    expect(runDetectorOutput(d, tx({ amount: 2_000 }), self).signals).toEqual([]);
     // The loop's last payment reached the sender weeks ago.
     const stale = empty()
       .set(F.recipientPaid, ['C'])
       .set(F.payers, ['C'])
       .set(F.lastReceived, { value: 900, at: T0 - 20 * 24 * HOUR });
-    expect(runDetector(d, tx({ amount: 2_000 }), stale).signals).toEqual([]);
+    expect(runDetectorOutput(d, tx({ amount: 2_000 }), stale).signals).toEqual([]);
   });
 
   it('reports a round trip rather than a loop when the amount also comes straight back', () => {
     const snap = empty()
       .set(F.reversePairLast, { value: 1_000, at: T0 - 20 * MINUTE })
       .set(F.pairCount, 3);
-    const out = runDetector(d, tx({ amount: 990 }), snap);
+    const out = runDetectorOutput(d, tx({ amount: 990 }), snap);
     expect(out.signals.map((x) => x.code)).toEqual(['oracle.pattern.round_trip']);
   });
 });
@@ -253,19 +253,21 @@ describe('oracle.pattern: edge cases', () => {
       .set(F.windowCount, 3)
       .set(F.windowSum, 450)
       .set(F.lastSent, { value: 200, at: T0 - HOUR });
-    const out = runDetector(d, tx(), snap);
+    const out = runDetectorOutput(d, tx(), snap);
     expect(out.facets.analyzers).toEqual({ pattern: 0 });
     expect(out.signals).toEqual([]);
   });
 
   it('writes 0 without a wallet and checks only mixing without a counterparty or amount', () => {
     const { wallet: _w, ...noWallet } = tx();
-    expect(runDetector(d, noWallet, empty().set(F.fanOut, 99)).facets.analyzers).toEqual({ pattern: 0 });
+    expect(runDetectorOutput(d, noWallet, empty().set(F.fanOut, 99)).facets.analyzers).toEqual({
+      pattern: 0,
+    });
     const { counterparty: _c, ...noCp } = tx();
     const snap = empty()
       .set(F.fanOut, 15)
       .set(F.reversePairLast, { value: 100, at: T0 - MINUTE });
-    const out = runDetector(d, noCp, snap);
+    const out = runDetectorOutput(d, noCp, snap);
     expect(out.signals.map((s) => s.code)).toEqual(['oracle.pattern.mixing']);
   });
 
@@ -274,7 +276,7 @@ describe('oracle.pattern: edge cases', () => {
       .set(F.fanOut, 15)
       .set(F.reversePairLast, { value: 1_000, at: T0 - 3 * HOUR })
       .set(F.pairCount, 4);
-    const out = runDetector(d, tx({ amount: 1_000 }), snap);
+    const out = runDetectorOutput(d, tx({ amount: 1_000 }), snap);
     expect(out.facets.analyzers?.pattern).toBe(90);
     expect(out.signals.map((s) => s.alert)).toEqual(['MIXING_DETECTED', 'WASH_TRADING']);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VigilEvent } from '../../events/event.js';
-import { createFakeSnapshot, runDetector } from './feature-snapshot.fake.js';
+import { createFakeFeatures, runDetectorOutput } from '../testing/fake-features.js';
 import { resolveOracleOptions } from './oracle-options.js';
 import {
   createTimingDetector,
@@ -29,7 +29,7 @@ function officeHours() {
   const hours = new Array<number>(24).fill(0);
   for (let h = 9; h <= 17; h++) hours[h] = 10;
   const days = [0, 18, 18, 18, 18, 18, 0];
-  return createFakeSnapshot(d.features).set(F.hours, hours).set(F.days, days).set(F.firstSeen, LONG_AGO);
+  return createFakeFeatures(d.features).set(F.hours, hours).set(F.days, days).set(F.firstSeen, LONG_AGO);
 }
 
 describe('time helpers', () => {
@@ -53,14 +53,14 @@ describe('time helpers', () => {
 
 describe('oracle.timing', () => {
   it('a usual hour and day scores 0', () => {
-    const out = runDetector(d, tx(tuesdayAt(11)), officeHours());
+    const out = runDetectorOutput(d, tx(tuesdayAt(11)), officeHours());
     expect(out.facets.analyzers).toEqual({ timing: 0 });
     expect(out.signals).toEqual([]);
   });
 
   it('an hour the wallet never uses scores 60 (in full by day with unusualDaytimeFactor 1)', () => {
     const d = createTimingDetector(resolveOracleOptions({ timing: { unusualDaytimeFactor: 1 } }));
-    const out = runDetector(d, tx(tuesdayAt(21)), officeHours());
+    const out = runDetectorOutput(d, tx(tuesdayAt(21)), officeHours());
     expect(out.facets.analyzers?.timing).toBe(60);
     expect(out.signals[0]).toMatchObject({
       code: 'oracle.timing.unusual_hour',
@@ -71,11 +71,11 @@ describe('oracle.timing', () => {
   });
 
   it('by default halves an unusual hour outside the late night', () => {
-    const day = runDetector(d, tx(tuesdayAt(21)), officeHours());
+    const day = runDetectorOutput(d, tx(tuesdayAt(21)), officeHours());
     expect(day.facets.analyzers?.timing).toBe(30);
     expect(day.signals[0]).toMatchObject({ code: 'oracle.timing.unusual_hour', score: 0.3 });
     // The same wallet at 03:00 on a weekday: the full 60, plus late night.
-    const night = runDetector(d, tx(tuesdayAt(3)), officeHours());
+    const night = runDetectorOutput(d, tx(tuesdayAt(3)), officeHours());
     expect(night.signals.map((x) => [x.code, x.score])).toEqual([
       ['oracle.timing.unusual_hour', 0.6],
       ['oracle.timing.late_night', 0.3],
@@ -84,32 +84,32 @@ describe('oracle.timing', () => {
 
   it('smooths over neighbouring hours', () => {
     // Nothing at 18:00 itself, but 17:00 is busy: an hour next to the usual ones is not unusual.
-    expect(runDetector(d, tx(tuesdayAt(18)), officeHours()).facets.analyzers?.timing).toBe(0);
+    expect(runDetectorOutput(d, tx(tuesdayAt(18)), officeHours()).facets.analyzers?.timing).toBe(0);
   });
 
   it('a rare hour scores 40 (20 by day)', () => {
     const hours = new Array<number>(24).fill(0);
     hours[12] = 99;
     hours[21] = 1;
-    const snap = createFakeSnapshot(d.features).set(F.hours, hours).set(F.firstSeen, LONG_AGO);
-    expect(runDetector(d, tx(tuesdayAt(21)), snap).facets.analyzers?.timing).toBe(20);
+    const snap = createFakeFeatures(d.features).set(F.hours, hours).set(F.firstSeen, LONG_AGO);
+    expect(runDetectorOutput(d, tx(tuesdayAt(21)), snap).facets.analyzers?.timing).toBe(20);
     const full = createTimingDetector(resolveOracleOptions({ timing: { unusualDaytimeFactor: 1 } }));
-    expect(runDetector(full, tx(tuesdayAt(21)), snap).facets.analyzers?.timing).toBe(40);
+    expect(runDetectorOutput(full, tx(tuesdayAt(21)), snap).facets.analyzers?.timing).toBe(40);
   });
 
   it('a weekday the wallet never uses scores 30, a rare one 15', () => {
     const saturday = Date.UTC(2026, 2, 14, 11);
-    const out = runDetector(d, tx(saturday), officeHours());
+    const out = runDetectorOutput(d, tx(saturday), officeHours());
     expect(out.facets.analyzers?.timing).toBe(30);
     expect(out.signals[0]).toMatchObject({ code: 'oracle.timing.unusual_day', evidence: { weekday: 6 } });
     const days = [2, 20, 20, 20, 20, 20, 0];
-    const snap = createFakeSnapshot(d.features).set(F.days, days).set(F.firstSeen, LONG_AGO);
-    expect(runDetector(d, tx(Date.UTC(2026, 2, 15, 11)), snap).facets.analyzers?.timing).toBe(15);
+    const snap = createFakeFeatures(d.features).set(F.days, days).set(F.firstSeen, LONG_AGO);
+    expect(runDetectorOutput(d, tx(Date.UTC(2026, 2, 15, 11)), snap).facets.analyzers?.timing).toBe(15);
   });
 
   it('late-night activity outside the profile adds up, capped at 100', () => {
     const sunday3am = Date.UTC(2026, 2, 15, 3);
-    const out = runDetector(d, tx(sunday3am), officeHours());
+    const out = runDetectorOutput(d, tx(sunday3am), officeHours());
     expect(out.facets.analyzers?.timing).toBe(100);
     expect(out.signals.map((s) => s.code)).toEqual([
       'oracle.timing.unusual_hour',
@@ -122,11 +122,11 @@ describe('oracle.timing', () => {
     const hours = new Array<number>(24).fill(0);
     for (let h = 0; h < 6; h++) hours[h] = 10;
     const days = [10, 10, 10, 10, 10, 10, 0];
-    const snap = createFakeSnapshot(d.features)
+    const snap = createFakeFeatures(d.features)
       .set(F.hours, hours)
       .set(F.days, days)
       .set(F.firstSeen, LONG_AGO);
-    const out = runDetector(d, tx(tuesdayAt(3)), snap);
+    const out = runDetectorOutput(d, tx(tuesdayAt(3)), snap);
     expect(out.facets.analyzers?.timing).toBe(10);
     expect(out.signals[0]).toMatchObject({ code: 'oracle.timing.late_night', evidence: { usual: true } });
     expect(out.signals[0]?.alert).toBeUndefined();
@@ -135,20 +135,20 @@ describe('oracle.timing', () => {
   it('without enough history only late night counts', () => {
     const hours = new Array<number>(24).fill(0);
     hours[12] = 19;
-    const snap = createFakeSnapshot(d.features).set(F.hours, hours).set(F.days, [0, 0, 19, 0, 0, 0, 0]);
-    expect(runDetector(d, tx(tuesdayAt(21)), snap).facets.analyzers?.timing).toBe(0);
-    expect(runDetector(d, tx(tuesdayAt(2)), snap).facets.analyzers?.timing).toBe(30);
+    const snap = createFakeFeatures(d.features).set(F.hours, hours).set(F.days, [0, 0, 19, 0, 0, 0, 0]);
+    expect(runDetectorOutput(d, tx(tuesdayAt(21)), snap).facets.analyzers?.timing).toBe(0);
+    expect(runDetectorOutput(d, tx(tuesdayAt(2)), snap).facets.analyzers?.timing).toBe(30);
     // The first transaction of a wallet.
-    expect(runDetector(d, tx(tuesdayAt(2)), createFakeSnapshot(d.features)).facets.analyzers?.timing).toBe(
-      30,
-    );
-    expect(runDetector(d, tx(tuesdayAt(12)), createFakeSnapshot(d.features)).signals).toEqual([]);
+    expect(
+      runDetectorOutput(d, tx(tuesdayAt(2)), createFakeFeatures(d.features)).facets.analyzers?.timing,
+    ).toBe(30);
+    expect(runDetectorOutput(d, tx(tuesdayAt(12)), createFakeFeatures(d.features)).signals).toEqual([]);
   });
 
   it('judges no profile of a wallet seen for less than 7 days, however many transactions', () => {
     // Ninety office-hour transactions, but all within the last two days.
     const young = officeHours().set(F.firstSeen, tuesdayAt(11) - 2 * 24 * 3_600_000);
-    const out = runDetector(d, tx(tuesdayAt(21)), young);
+    const out = runDetectorOutput(d, tx(tuesdayAt(21)), young);
     expect(out.facets.analyzers?.timing).toBe(0);
     expect(out.signals).toEqual([]);
     expect(opts.timing.minHistoryMs).toBe(7 * 24 * 3_600_000);
@@ -159,9 +159,9 @@ describe('oracle.timing', () => {
     expect(localHour(Date.UTC(2026, 0, 1, 3), -74)).toBe(22);
     // 03:15 UTC is 12:15 in Tokyo: not late night there.
     const tokyo = { ...tx(tuesdayAt(3)), geo: { lat: 35.7, lon: 139.7 } };
-    expect(runDetector(d, tokyo, createFakeSnapshot(d.features)).signals).toEqual([]);
+    expect(runDetectorOutput(d, tokyo, createFakeFeatures(d.features)).signals).toEqual([]);
     // 18:15 UTC is 03:15 in Tokyo.
-    const night = runDetector(d, { ...tokyo, at: tuesdayAt(18) }, createFakeSnapshot(d.features));
+    const night = runDetectorOutput(d, { ...tokyo, at: tuesdayAt(18) }, createFakeFeatures(d.features));
     expect(night.facets.analyzers?.timing).toBe(30);
     expect(night.signals[0]).toMatchObject({
       code: 'oracle.timing.late_night',
@@ -170,18 +170,20 @@ describe('oracle.timing', () => {
     expect(night.signals[0]?.reason).toContain('3:00 local time');
     // Switched off: UTC as before.
     const utc = createTimingDetector(resolveOracleOptions({ timing: { useGeoOffset: false } }));
-    expect(runDetector(utc, tokyo, createFakeSnapshot(utc.features)).facets.analyzers?.timing).toBe(30);
+    expect(runDetectorOutput(utc, tokyo, createFakeFeatures(utc.features)).facets.analyzers?.timing).toBe(30);
   });
 
   it('follows a configured late-night window', () => {
     const d2 = createTimingDetector(resolveOracleOptions({ timing: { lateStartHour: 22, lateEndHour: 4 } }));
-    const snap = createFakeSnapshot(d2.features);
-    expect(runDetector(d2, tx(tuesdayAt(23)), snap).facets.analyzers?.timing).toBe(30);
-    expect(runDetector(d2, tx(tuesdayAt(4)), snap).facets.analyzers?.timing).toBe(0);
+    const snap = createFakeFeatures(d2.features);
+    expect(runDetectorOutput(d2, tx(tuesdayAt(23)), snap).facets.analyzers?.timing).toBe(30);
+    expect(runDetectorOutput(d2, tx(tuesdayAt(4)), snap).facets.analyzers?.timing).toBe(0);
   });
 
   it('writes 0 without a wallet', () => {
     const { wallet: _w, ...event } = tx(tuesdayAt(3));
-    expect(runDetector(d, event, createFakeSnapshot(d.features)).facets.analyzers).toEqual({ timing: 0 });
+    expect(runDetectorOutput(d, event, createFakeFeatures(d.features)).facets.analyzers).toEqual({
+      timing: 0,
+    });
   });
 });

@@ -8,7 +8,7 @@ import {
   accountTakeoverFeatures,
   createAccountTakeoverDetector,
 } from './account-takeover.detector.js';
-import { T0, createFakeFeatures, runDetector, testEvent } from './features.fake.js';
+import { T0, createFakeFeatures, runDetector, testEvent } from '../testing/fake-features.js';
 import { createShieldDetectors } from './index.js';
 
 const d = createAccountTakeoverDetector(ACCOUNT_TAKEOVER_DEFAULTS);

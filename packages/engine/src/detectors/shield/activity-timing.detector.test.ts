@@ -6,7 +6,7 @@ import {
   createActivityTimingDetector,
 } from './activity-timing.detector.js';
 import { DAY, HOUR } from '../../features/feature-spec.js';
-import { T0, createFakeFeatures, runDetector, testEvent } from './features.fake.js';
+import { T0, createFakeFeatures, runDetector, testEvent } from '../testing/fake-features.js';
 
 const d = createActivityTimingDetector(ACTIVITY_TIMING_DEFAULTS);
 const f = activityTimingFeatures(ACTIVITY_TIMING_DEFAULTS);

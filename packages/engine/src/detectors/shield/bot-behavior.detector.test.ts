@@ -6,7 +6,7 @@ import {
   botBehaviorFeatures,
   createBotBehaviorDetector,
 } from './bot-behavior.detector.js';
-import { createFakeFeatures, runDetector, testEvent } from './features.fake.js';
+import { createFakeFeatures, runDetector, testEvent } from '../testing/fake-features.js';
 
 const d = createBotBehaviorDetector(BOT_BEHAVIOR_DEFAULTS);
 const f = botBehaviorFeatures(BOT_BEHAVIOR_DEFAULTS);

@@ -5,7 +5,7 @@ import {
   createDeviceReuseDetector,
   deviceReuseFeatures,
 } from './device-reuse.detector.js';
-import { createFakeFeatures, runDetector, testEvent } from './features.fake.js';
+import { createFakeFeatures, runDetector, testEvent } from '../testing/fake-features.js';
 
 const d = createDeviceReuseDetector(DEVICE_REUSE_DEFAULTS);
 const f = deviceReuseFeatures(DEVICE_REUSE_DEFAULTS);

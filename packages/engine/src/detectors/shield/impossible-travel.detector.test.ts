@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Geo } from '../../events/event.js';
 import { HOUR, MINUTE } from '../../features/feature-spec.js';
 import { haversineKm } from '../../util/geo.js';
-import { T0, createFakeFeatures, runDetector, testEvent } from './features.fake.js';
+import { T0, createFakeFeatures, runDetector, testEvent } from '../testing/fake-features.js';
 import {
   IMPOSSIBLE_TRAVEL_DEFAULTS,
   createImpossibleTravelDetector,

@@ -6,7 +6,7 @@ import type { AttrValue, VigilEvent } from '../../events/event.js';
 import type { FeatureSpec } from '../../features/feature-spec.js';
 import { assertNever } from '../../util/assert-never.js';
 import { SEVERITIES, SIGNAL_CATEGORIES, severityOf } from '../signal.js';
-import { T0, createFakeFeatures, runDetector, type FakeFeatures } from './features.fake.js';
+import { T0, createFakeFeatures, runDetector, type FakeFeatures } from '../testing/fake-features.js';
 import {
   SHIELD_DEFAULTS,
   SHIELD_DETECTOR_IDS,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AttrValue, VigilEvent } from '../../events/event.js';
 import { DAY } from '../../features/feature-spec.js';
 import type { ListHit, ListLookup } from '../../lists/list-lookup.js';
-import { createFakeFeatures, runDetector, testEvent } from './features.fake.js';
+import { createFakeFeatures, runDetector, testEvent } from '../testing/fake-features.js';
 import {
   IP_REPUTATION_DEFAULTS,
   createIpReputationDetector,

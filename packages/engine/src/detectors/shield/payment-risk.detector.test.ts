@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VigilEvent } from '../../events/event.js';
 import { DAY, MINUTE } from '../../features/feature-spec.js';
-import { createFakeFeatures, runDetector, testEvent, type FakeFeatures } from './features.fake.js';
+import { createFakeFeatures, runDetector, testEvent, type FakeFeatures } from '../testing/fake-features.js';
 import {
   PAYMENT_RISK_DEFAULTS,
   createPaymentRiskDetector,

@@ -5,7 +5,7 @@ import { compilePlan } from '../../features/feature-store.js';
 import { createMemoryFeatureStore } from '../../features/memory-store.js';
 import type { ListLookup } from '../../lists/list-lookup.js';
 import type { Signal } from '../signal.js';
-import { runDetector } from './features.fake.js';
+import { runDetector } from '../testing/fake-features.js';
 import { createShieldDetectors, type ShieldOptionsInput } from './index.js';
 
 const START = Date.UTC(2026, 0, 5, 0, 0, 0); // a Monday, 00:00 UTC

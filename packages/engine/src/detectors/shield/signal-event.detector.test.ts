@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SIGNAL_EVENT_TYPES, type SignalEventType } from '../../events/event-types.js';
 import { severityOf } from '../signal.js';
-import { createFakeFeatures, runDetector, testEvent } from './features.fake.js';
+import { createFakeFeatures, runDetector, testEvent } from '../testing/fake-features.js';
 import { SIGNAL_EVENT_DEFAULTS, createSignalEventDetector } from './signal-event.detector.js';
 
 /** specs/cross-app-shield.md, "Event types and base risk impact", copied verbatim. */

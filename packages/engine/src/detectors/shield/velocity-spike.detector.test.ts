@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DAY, HOUR } from '../../features/feature-spec.js';
-import { T0, createFakeFeatures, runDetector, testEvent } from './features.fake.js';
+import { T0, createFakeFeatures, runDetector, testEvent } from '../testing/fake-features.js';
 import {
   VELOCITY_SPIKE_DEFAULTS,
   createVelocitySpikeDetector,

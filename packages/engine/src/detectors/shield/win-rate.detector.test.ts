@@ -9,7 +9,7 @@ import {
   numericFieldValue,
   sum,
 } from '../../index.js';
-import { T0, createFakeFeatures, runDetector, testEvent } from './features.fake.js';
+import { T0, createFakeFeatures, runDetector, testEvent } from '../testing/fake-features.js';
 import { WIN_RATE_DEFAULTS, createWinRateDetector, winRateFeatures } from './win-rate.detector.js';
 
 const d = createWinRateDetector(WIN_RATE_DEFAULTS);
