@@ -10,6 +10,7 @@ import {
 } from 'kysely';
 import { backtestsMigration } from './backtests.migration.js';
 import type { Db, Dialect } from './database.js';
+import { eventColumnsMigration } from './event-columns.migration.js';
 import { entityIndexesMigration } from './entity-indexes.migration.js';
 import { modelsRegistryMigration } from './models-registry.migration.js';
 import { shieldReviewMigration } from './shield-review.migration.js';
@@ -339,6 +340,7 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '0930_webhooks_outbox': webhooksOutboxMigration(),
     '0950_models_registry': modelsRegistryMigration(),
     '0960_backtests': backtestsMigration(),
+    '0970_event_columns': eventColumnsMigration(dialect),
     '0980_batches': { up: (db) => createBatchTables(db, dialect) },
   };
 }
@@ -359,6 +361,9 @@ export async function migrateToLatest(db: Db): Promise<MigrationReport> {
   const migrator = new Migrator({
     db: db.kysely,
     provider: { getMigrations: async () => ({ ...migrations }) },
+    // features number their migrations in blocks and land in any order (0970 after 0980 ran):
+    // a database that already applied a later name still gets the earlier pending one
+    allowUnorderedMigrations: true,
   });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error !== undefined) {

@@ -63,6 +63,9 @@ export interface EventsTable {
   received_at: number;
   /** The normalised event as JSON. */
   payload: string;
+  /** The event's wallet / device (copies of the payload fields, indexed; migration 0970). */
+  wallet: string | null;
+  device: string | null;
 }
 
 export interface DecisionsTable {

@@ -81,7 +81,7 @@ function canonical(kind: ListKind, value: string, path: string): string {
 
 /**
  * Creates the entity service: SQL aggregates over the event log and decisions (served by the
- * `events_app_wallet` / `events_app_device` expression indexes) plus the list registry.
+ * partial indexes on the `events.wallet` / `events.device` columns) plus the list registry.
  * @example const p = await createEntityService({ db, lists }).wallet(appId, '0xabc...');
  */
 export function createEntityService(deps: {

@@ -251,6 +251,8 @@ export function createEventIngest(
           userId: item.event.user ?? null,
           receivedAt: item.receivedAt,
           payload: JSON.stringify(item.event),
+          wallet: item.event.wallet ?? null,
+          device: item.event.device ?? null,
         }));
         const inserted = await store.insertNew(eventRows);
         const decisionRows: NewDecisionRow[] = [];

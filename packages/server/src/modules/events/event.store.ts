@@ -12,6 +12,12 @@ export interface NewEventRow {
   readonly userId: string | null;
   readonly receivedAt: number;
   readonly payload: string;
+  /**
+   * The event's wallet and device (indexed columns for the entity profiles). The ingest passes
+   * them; when left undefined the store reads them from `payload`.
+   */
+  readonly wallet?: string | null | undefined;
+  readonly device?: string | null | undefined;
 }
 
 /** An event row as stored, with its position in the log. */
@@ -144,7 +150,39 @@ function limitOf(filter: LogFilter): number {
   return Math.min(1000, Math.max(1, filter.limit ?? 50));
 }
 
-type EventParams = [string, string, string, number, string | null, number, string];
+type EventParams = [
+  string,
+  string,
+  string,
+  number,
+  string | null,
+  number,
+  string,
+  string | null,
+  string | null,
+];
+
+/** A payload member as an indexed column value: strings only (the event schema types them so). */
+function stringField(payload: unknown, name: 'wallet' | 'device'): string | null {
+  if (typeof payload !== 'object' || payload === null) return null;
+  const v: unknown = Reflect.get(payload, name);
+  return typeof v === 'string' ? v : null;
+}
+
+/** The wallet and device columns of a row: as given, else from its payload. */
+function entityColumns(r: NewEventRow): { wallet: string | null; device: string | null } {
+  if (r.wallet !== undefined && r.device !== undefined) return { wallet: r.wallet, device: r.device };
+  let payload: unknown;
+  try {
+    payload = JSON.parse(r.payload);
+  } catch {
+    payload = null;
+  }
+  return {
+    wallet: r.wallet !== undefined ? r.wallet : stringField(payload, 'wallet'),
+    device: r.device !== undefined ? r.device : stringField(payload, 'device'),
+  };
+}
 type DecisionParams = [
   number,
   string,
@@ -177,7 +215,8 @@ function sqliteStatements(sqlite: SqliteDatabase.Database): SqliteStatements {
   if (s === undefined) {
     s = {
       insertEvent: sqlite.prepare<EventParams, { seq: number }>(
-        `INSERT INTO events (app_id, id, type, at, user_id, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO events (app_id, id, type, at, user_id, received_at, payload, wallet, device)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (app_id, id) DO NOTHING RETURNING seq`,
       ),
       insertDecision: sqlite.prepare<DecisionParams>(
@@ -208,7 +247,7 @@ function sqliteStatements(sqlite: SqliteDatabase.Database): SqliteStatements {
  */
 export function createEventStore(db: Db): EventStore {
   const k = db.kysely;
-  const eventsPerInsert = rowsPerInsert(7);
+  const eventsPerInsert = rowsPerInsert(9);
   const decisionsPerInsert = rowsPerInsert(13);
   const signalsPerInsert = rowsPerInsert(9);
   const raw = (): SqliteStatements | undefined => {
@@ -222,7 +261,18 @@ export function createEventStore(db: Db): EventStore {
       const st = raw();
       if (st !== undefined) {
         for (const r of rows) {
-          const inserted = st.insertEvent.get(r.appId, r.id, r.type, r.at, r.userId, r.receivedAt, r.payload);
+          const { wallet, device } = entityColumns(r);
+          const inserted = st.insertEvent.get(
+            r.appId,
+            r.id,
+            r.type,
+            r.at,
+            r.userId,
+            r.receivedAt,
+            r.payload,
+            wallet,
+            device,
+          );
           if (inserted !== undefined) seqs.set(eventKey(r.appId, r.id), Number(inserted.seq));
         }
         return seqs;
@@ -239,6 +289,7 @@ export function createEventStore(db: Db): EventStore {
               user_id: r.userId,
               received_at: r.receivedAt,
               payload: r.payload,
+              ...entityColumns(r),
             })),
           )
           .onConflict((oc) => oc.columns(['app_id', 'id']).doNothing())
