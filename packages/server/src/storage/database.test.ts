@@ -23,11 +23,14 @@ describe('SQLite WAL checkpoints', () => {
     await db.close();
   });
 
-  it('checkpoints on the timer and truncates the WAL on close', async () => {
+  it.each([
+    ['on the connection', false],
+    ['in a worker thread', true],
+  ])('checkpoints %s and truncates the WAL on close', async (_, inWorker) => {
     const file = tempFile();
     const sqlite = new SqliteDatabase(file);
     sqlite.pragma('journal_mode = WAL');
-    const stop = startWalCheckpoints(sqlite, 20);
+    const stop = startWalCheckpoints(sqlite, { intervalMs: 20, ...(inWorker ? { file } : {}) });
     sqlite.exec('CREATE TABLE t (x TEXT)');
     const ins = sqlite.prepare('INSERT INTO t VALUES (?)');
     sqlite.transaction(() => {
@@ -35,12 +38,21 @@ describe('SQLite WAL checkpoints', () => {
     })();
     const walBefore = statSync(`${file}-wal`).size;
     expect(walBefore).toBeGreaterThan(100_000);
-    await new Promise((r) => setTimeout(r, 80));
     // a PASSIVE checkpoint copied every frame: the next write restarts the WAL from its start
-    ins.run('y');
-    const [frames] = sqlite.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
-    expect(frames?.log).toBeLessThan(5);
-    stop();
+    const framesAfterWrite = () => {
+      sqlite.prepare('INSERT INTO t VALUES (?)').run('y');
+      const [r] = sqlite.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+      return r?.log ?? -1;
+    };
+    // the main file only grows when a checkpoint copies the pages into it
+    expect(statSync(file).size).toBeLessThan(100_000);
+    for (let i = 0; i < 100 && statSync(file).size < 400_000; i++)
+      await new Promise((r) => setTimeout(r, 30));
+    expect(statSync(file).size).toBeGreaterThan(400_000);
+    const frames = framesAfterWrite();
+    expect(frames).toBeGreaterThanOrEqual(0);
+    expect(frames).toBeLessThan(5);
+    await stop();
     expect(statSync(`${file}-wal`).size).toBe(0);
     expect(sqlite.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2001 });
     sqlite.close();

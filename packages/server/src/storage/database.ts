@@ -1,10 +1,14 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { DB } from './schema.js';
+
+const require = createRequire(import.meta.url);
 
 /** The SQL dialects Vigil runs on. */
 export const DIALECTS = ['sqlite', 'postgres'] as const;
@@ -62,18 +66,47 @@ function wrap(
 /** How often the WAL is checkpointed (SQLite's own auto-checkpoint inside COMMIT is off). */
 export const WAL_CHECKPOINT_INTERVAL_MS = 1000;
 
+/** The checkpointing thread: its own connection to the file, PASSIVE on a timer (CommonJS, eval'd). */
+const CHECKPOINT_WORKER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 1000');
+const checkpoint = () => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: the next tick retries */ }
+};
+checkpoint();
+const timer = setInterval(checkpoint, workerData.intervalMs);
+parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
+`;
+
+/** Options of {@link startWalCheckpoints}. */
+export interface WalCheckpointOptions {
+  /** Milliseconds between checkpoints (default {@link WAL_CHECKPOINT_INTERVAL_MS}). */
+  readonly intervalMs?: number;
+  /**
+   * The database file: checkpoints then run in a worker thread on a second connection, so the
+   * page copying and fsync never block the event loop. Started on the first tick (connections
+   * closed sooner never start a thread); without it, or if the thread fails, they run on `sqlite`
+   * between transactions.
+   */
+  readonly file?: string;
+}
+
 /**
  * Moves WAL checkpointing off the commit path: turns SQLite's auto-checkpoint off (it runs inside
- * whichever COMMIT crosses 1,000 pages) and checkpoints PASSIVE on an unref'd timer instead,
- * between transactions. Durability does not change: with WAL and synchronous=NORMAL a commit is
- * in the WAL file when COMMIT returns and survives a process crash; the checkpoint only copies
- * pages into the main file. Returns a stop function that checkpoints with TRUNCATE.
- * @example const stop = startWalCheckpoints(sqlite); stop();
+ * whichever COMMIT crosses 1,000 pages) and checkpoints PASSIVE every interval instead, in a
+ * worker thread when `file` is given. Durability does not change: with WAL and synchronous=NORMAL
+ * a commit is in the WAL file when COMMIT returns and survives a process crash; the checkpoint
+ * only copies pages into the main file. Returns a stop function that ends the thread and
+ * checkpoints with TRUNCATE.
+ * @example const stop = startWalCheckpoints(sqlite, { file }); await stop();
  */
 export function startWalCheckpoints(
   sqlite: SqliteDatabase.Database,
-  intervalMs = WAL_CHECKPOINT_INTERVAL_MS,
-): () => void {
+  opts: WalCheckpointOptions = {},
+): () => Promise<void> {
+  const intervalMs = opts.intervalMs ?? WAL_CHECKPOINT_INTERVAL_MS;
   sqlite.pragma('wal_autocheckpoint = 0');
   const checkpoint = (mode: 'PASSIVE' | 'TRUNCATE') => {
     // never inside an open transaction on this connection (it would fail with SQLITE_LOCKED)
@@ -84,10 +117,34 @@ export function startWalCheckpoints(
       // busy (another process holds the checkpoint lock): the next tick retries
     }
   };
-  const timer = setInterval(() => checkpoint('PASSIVE'), intervalMs);
+  let worker: Worker | undefined;
+  let workerFailed = opts.file === undefined;
+  const tick = () => {
+    if (workerFailed) return checkpoint('PASSIVE');
+    if (worker !== undefined) return;
+    worker = new Worker(CHECKPOINT_WORKER, {
+      eval: true,
+      workerData: { driver: require.resolve('better-sqlite3'), file: opts.file, intervalMs },
+    });
+    worker.unref();
+    worker.on('error', () => {
+      workerFailed = true;
+      worker = undefined;
+    });
+  };
+  const timer = setInterval(tick, intervalMs);
   timer.unref();
-  return () => {
+  return async () => {
     clearInterval(timer);
+    const w = worker;
+    worker = undefined;
+    if (w !== undefined) {
+      await new Promise<void>((resolve) => {
+        w.once('exit', () => resolve());
+        w.ref(); // keep the process up until the thread closed its connection
+        w.postMessage('stop');
+      });
+    }
     checkpoint('TRUNCATE');
   };
 }
@@ -125,14 +182,15 @@ export async function openDatabase(config: DatabaseConfig, opts: OpenDatabaseOpt
       sqlite.pragma('synchronous = NORMAL');
       sqlite.pragma('foreign_keys = ON');
       sqlite.pragma('busy_timeout = 5000');
-      const stopCheckpoints = config.file === ':memory:' ? () => {} : startWalCheckpoints(sqlite);
+      const stopCheckpoints =
+        config.file === ':memory:' ? async () => {} : startWalCheckpoints(sqlite, { file: config.file });
       const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
       return wrap(
         kysely,
         'sqlite',
-        () => {
-          stopCheckpoints();
-          return kysely.destroy();
+        async () => {
+          await stopCheckpoints();
+          await kysely.destroy();
         },
         sqlite,
       );
