@@ -35,6 +35,19 @@ export interface Db {
   readonly sqlite?: SqliteDatabase.Database;
 }
 
+/**
+ * The SQLite connection under `db` when a statement run on it directly stays in the caller's unit
+ * of work: inside `db`'s own transaction, or when no transaction is open on the connection (a raw
+ * statement would otherwise join another caller's open transaction, and commit or roll back with
+ * it). Undefined on PostgreSQL and in that case; callers then go through Kysely.
+ * @example const sqlite = rawSqlite(db); if (sqlite) cachedStatement(sqlite).run(...);
+ */
+export function rawSqlite(db: Db): SqliteDatabase.Database | undefined {
+  const sqlite = db.sqlite;
+  if (sqlite === undefined || !sqlite.open) return undefined;
+  return db.inTransaction || !sqlite.inTransaction ? sqlite : undefined;
+}
+
 function txDb(trx: Transaction<DB>, dialect: Dialect, sqlite: SqliteDatabase.Database | undefined): Db {
   const db: Db = {
     kysely: trx,

@@ -1,6 +1,6 @@
 import type SqliteDatabase from 'better-sqlite3';
 import { DomainError } from '../../errors.js';
-import type { Db } from '../../storage/database.js';
+import { rawSqlite, type Db } from '../../storage/database.js';
 import { chunks, rowsPerInsert } from '../../storage/json.js';
 
 /** An event row to append to the log. `payload` is the normalised event as JSON. */
@@ -251,9 +251,8 @@ export function createEventStore(db: Db): EventStore {
   const decisionsPerInsert = rowsPerInsert(13);
   const signalsPerInsert = rowsPerInsert(9);
   const raw = (): SqliteStatements | undefined => {
-    const sqlite = db.sqlite;
-    if (sqlite === undefined || !sqlite.open) return undefined;
-    return db.inTransaction || !sqlite.inTransaction ? sqliteStatements(sqlite) : undefined;
+    const sqlite = rawSqlite(db);
+    return sqlite === undefined ? undefined : sqliteStatements(sqlite);
   };
   return {
     async insertNew(rows) {

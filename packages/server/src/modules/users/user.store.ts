@@ -1,7 +1,8 @@
-import { sql, type Selectable } from 'kysely';
-import type { Db } from '../../storage/database.js';
+import type SqliteDatabase from 'better-sqlite3';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { rawSqlite, type Db } from '../../storage/database.js';
 import { chunks, rowsPerInsert } from '../../storage/json.js';
-import type { UsersTable } from '../../storage/schema.js';
+import type { DB, UsersTable } from '../../storage/schema.js';
 
 /** Statuses of a user profile (enforcement changes them; new users are active). */
 export const USER_STATUSES = ['active', 'restricted', 'suspended', 'banned'] as const;
@@ -114,8 +115,82 @@ function aggregate(items: readonly UserActivity[], now: number): Row[] {
 const newer = <T>(col: keyof UsersTable) =>
   sql<T>`CASE WHEN excluded.last_seen >= users.last_seen THEN ${sql.ref(`excluded.${col}`)} ELSE ${sql.ref(`users.${col}`)} END`;
 
+/** The users columns in the order the cached SQLite upsert binds them. */
+const USER_COLUMNS = [
+  'app_id',
+  'user_id',
+  'tier',
+  'behavior_score',
+  'status',
+  'access_level',
+  'peak_risk',
+  'last_risk',
+  'last_score',
+  'last_level',
+  'event_count',
+  'first_seen',
+  'last_seen',
+  'updated_at',
+] as const satisfies readonly (keyof UsersTable)[];
+
+function upsert(k: Kysely<DB>, rows: readonly Row[]) {
+  return k
+    .insertInto('users')
+    .values(rows)
+    .onConflict((oc) =>
+      oc.columns(['app_id', 'user_id']).doUpdateSet({
+        tier: sql`COALESCE(excluded.tier, users.tier)`,
+        behavior_score: newer<number>('behavior_score'),
+        access_level: newer<string>('access_level'),
+        last_risk: newer<number>('last_risk'),
+        last_score: newer<number>('last_score'),
+        last_level: newer<string>('last_level'),
+        peak_risk: sql`CASE WHEN excluded.peak_risk > users.peak_risk THEN excluded.peak_risk ELSE users.peak_risk END`,
+        event_count: sql`users.event_count + excluded.event_count`,
+        first_seen: sql`CASE WHEN excluded.first_seen < users.first_seen THEN excluded.first_seen ELSE users.first_seen END`,
+        last_seen: sql`CASE WHEN excluded.last_seen > users.last_seen THEN excluded.last_seen ELSE users.last_seen END`,
+        updated_at: sql`excluded.updated_at`,
+      }),
+    );
+}
+
+type UserParams = Row[(typeof USER_COLUMNS)[number]][];
+const upsertStatements = new WeakMap<SqliteDatabase.Database, SqliteDatabase.Statement<UserParams>>();
+
+/** The one-row upsert (the same SQL Kysely builds) prepared once per SQLite connection. */
+function sqliteUpsert(k: Kysely<DB>, sqlite: SqliteDatabase.Database): SqliteDatabase.Statement<UserParams> {
+  let st = upsertStatements.get(sqlite);
+  if (st === undefined) {
+    const probe: Row = {
+      app_id: '',
+      user_id: '',
+      tier: null,
+      behavior_score: 0,
+      status: '',
+      access_level: '',
+      peak_risk: 0,
+      last_risk: 0,
+      last_score: 0,
+      last_level: '',
+      event_count: 0,
+      first_seen: 0,
+      last_seen: 0,
+      updated_at: 0,
+    };
+    const compiled = upsert(k, [probe]).compile();
+    const columns = `(${USER_COLUMNS.map((c) => `"${c}"`).join(', ')})`;
+    if (compiled.parameters.length !== USER_COLUMNS.length || !compiled.sql.includes(columns)) {
+      throw new Error(`the users upsert does not bind ${columns} in order: ${compiled.sql}`);
+    }
+    st = sqlite.prepare<UserParams>(compiled.sql);
+    upsertStatements.set(sqlite, st);
+  }
+  return st;
+}
+
 /**
- * The Kysely user store.
+ * The user store: Kysely, except the activity upsert on SQLite, which runs one cached prepared
+ * statement per user (the same SQL; preparing it per batch was the cost).
  * @example await createUserStore(db).get(appId, 'u1');
  */
 export function createUserStore(db: Db): UserStore {
@@ -133,27 +208,14 @@ export function createUserStore(db: Db): UserStore {
     },
     async recordActivity(items, now) {
       if (items.length === 0) return;
-      for (const part of chunks(aggregate(items, now), perInsert)) {
-        await k
-          .insertInto('users')
-          .values(part)
-          .onConflict((oc) =>
-            oc.columns(['app_id', 'user_id']).doUpdateSet({
-              tier: sql`COALESCE(excluded.tier, users.tier)`,
-              behavior_score: newer<number>('behavior_score'),
-              access_level: newer<string>('access_level'),
-              last_risk: newer<number>('last_risk'),
-              last_score: newer<number>('last_score'),
-              last_level: newer<string>('last_level'),
-              peak_risk: sql`CASE WHEN excluded.peak_risk > users.peak_risk THEN excluded.peak_risk ELSE users.peak_risk END`,
-              event_count: sql`users.event_count + excluded.event_count`,
-              first_seen: sql`CASE WHEN excluded.first_seen < users.first_seen THEN excluded.first_seen ELSE users.first_seen END`,
-              last_seen: sql`CASE WHEN excluded.last_seen > users.last_seen THEN excluded.last_seen ELSE users.last_seen END`,
-              updated_at: sql`excluded.updated_at`,
-            }),
-          )
-          .execute();
+      const rows = aggregate(items, now);
+      const sqlite = rawSqlite(db);
+      if (sqlite !== undefined) {
+        const st = sqliteUpsert(k, sqlite);
+        for (const r of rows) st.run(...USER_COLUMNS.map((c) => r[c]));
+        return;
       }
+      for (const part of chunks(rows, perInsert)) await upsert(k, part).execute();
     },
   };
 }
