@@ -25,7 +25,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createSimulator, type SimulatedEvent } from '@vigil/engine';
+import { createSimulator, SIMULATED_CSV_COLUMNS, simulatedCsvRow } from '@vigil/engine';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OPTION_NAMES = ['rows', 'workers', 'seed', 'shard-by'] as const;
@@ -62,97 +62,6 @@ const log = (s = ''): void => {
 };
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-/** The CSV columns: event fields, typed attrs.<key> columns and the label. */
-const COLUMNS = [
-  'id',
-  'type',
-  'at',
-  'user',
-  'tier',
-  'amount',
-  'currency',
-  'ip',
-  'device',
-  'user_agent',
-  'lat',
-  'lon',
-  'country',
-  'wallet',
-  'counterparty',
-  'merchant',
-  'email',
-  'referrer',
-  'content_hash',
-  'session',
-  'attrs.status:string',
-  'attrs.method:string',
-  'attrs.card:string',
-  'attrs.game:string',
-  'attrs.round',
-  'attrs.action',
-  'attrs.bet',
-  'attrs.payout',
-  'attrs.won',
-  'attrs.kind',
-  'attrs.mime',
-  'attrs.size',
-  'attrs.provider',
-  'attrs.screen',
-  'label',
-] as const;
-const ATTRS = [
-  'status',
-  'method',
-  'card',
-  'game',
-  'round',
-  'action',
-  'bet',
-  'payout',
-  'won',
-  'kind',
-  'mime',
-  'size',
-  'provider',
-  'screen',
-];
-
-function cell(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function row({ event: e, label }: SimulatedEvent): string {
-  const a = e.attrs ?? {};
-  const cells = [
-    e.id,
-    e.type,
-    e.at,
-    e.user,
-    e.tier,
-    e.amount,
-    e.currency,
-    e.ip,
-    e.device,
-    e.userAgent,
-    e.geo?.lat,
-    e.geo?.lon,
-    e.geo?.country,
-    e.wallet,
-    e.counterparty,
-    e.merchant,
-    e.email,
-    e.referrer,
-    e.contentHash,
-    e.session,
-    ...ATTRS.map((k) => a[k]),
-    label.malicious ? 1 : 0,
-  ];
-  return cells.map(cell).join(',');
-}
-
 async function countLines(file: string): Promise<number> {
   let n = 0;
   for await (const chunk of createReadStream(file)) {
@@ -170,11 +79,11 @@ try {
   const tGen = performance.now();
   {
     const ws = createWriteStream(csv);
-    ws.write(`${COLUMNS.join(',')}\n`);
+    ws.write(`${SIMULATED_CSV_COLUMNS.join(',')}\n`);
     const sim = createSimulator({ seed: SEED, users: 10_000, attackRate: 0.02 });
     const lines: string[] = [];
     for (let i = 0; i < ROWS; i++) {
-      lines.push(row(sim.next().value));
+      lines.push(simulatedCsvRow(sim.next().value));
       if (lines.length === 10_000 || i === ROWS - 1) {
         if (!ws.write(`${lines.join('\n')}\n`)) await once(ws, 'drain');
         lines.length = 0;

@@ -17,3 +17,4 @@ export {
   SIM_CITIES,
   type SimCity,
 } from './simulator-data.js';
+export * from './simulator-csv.js';
