@@ -126,3 +126,54 @@ describe('createCsvScanner', () => {
     );
   });
 });
+
+describe('CsvScanner.skip', () => {
+  /** Records read with next(), or with skip() wherever `skipAt(k)` says, over chunks of `chunk`. */
+  function scanSkipping(text: string, chunk: number, skipAt: (k: number) => boolean): (Rec | number)[] {
+    const s = createCsvScanner();
+    const out: (Rec | number)[] = [];
+    const pieces: string[] = [];
+    for (let i = 0; i < text.length; i += chunk) pieces.push(text.slice(i, i + chunk));
+    if (pieces.length === 0) pieces.push('');
+    let k = 0;
+    pieces.forEach((p, i) => {
+      s.push(p, i === pieces.length - 1);
+      for (;;) {
+        if (skipAt(k)) {
+          if (!s.skip()) break;
+          out.push(s.line);
+        } else {
+          if (!s.next()) break;
+          out.push({ line: s.line, fields: s.fields(), problem: s.problem() });
+        }
+        k++;
+      }
+    });
+    return out;
+  }
+
+  it('crosses the same records as next(), quoted, multi-line and malformed ones included', () => {
+    const text =
+      'id,ua,n\n1,"Mozilla (KHTML, like Gecko)",3\r\n2,"say ""hi""",\n\n3,"two\nlines",x\n4,a"b,c\n5,"x"y,z\n6,"open';
+    const all = scanAll(text);
+    const skipped = scanSkipping(text, text.length, (k) => k % 2 === 1);
+    expect(skipped).toEqual(all.map((r, k) => (k % 2 === 1 ? r.line : r)));
+    expect(skipped).toHaveLength(7);
+  });
+
+  it('agrees with next() on any text, chunking and choice of skipped records', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('a', ',', '"', '\n', '\r'), { maxLength: 60 }).map((cs) => cs.join('')),
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 16 }),
+        (text, chunk, mask) => {
+          const all = scanAll(text, chunk);
+          const pick = (k: number): boolean => mask[k % mask.length]!;
+          expect(scanSkipping(text, chunk, pick)).toEqual(all.map((r, k) => (pick(k) ? r.line : r)));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -21,6 +21,12 @@ export interface CsvScanner {
   push(text: string, final: boolean): void;
   /** Moves to the next complete record; false when the text pushed so far has none left. */
   next(): boolean;
+  /**
+   * Moves past the next complete record without reading its fields: the same record boundaries
+   * and line numbers as {@link CsvScanner.next}, but quoted records are crossed with `indexOf`
+   * instead of a character loop. `fields()` and `field()` are empty after it.
+   */
+  skip(): boolean;
   /** 1-based line where the current record starts. */
   readonly line: number;
   /** The current record's fields (a fresh array). */
@@ -156,6 +162,79 @@ export function createCsvScanner(): CsvScanner {
     return true;
   }
 
+  /** {@link scanQuoted} without field boundaries: finds where the record ends. */
+  function skipQuoted(): boolean {
+    const n = buf.length;
+    let i = pos;
+    let newlines = 0;
+    for (;;) {
+      if (i < n && buf.charCodeAt(i) === QUOTE) {
+        const from = i + 1;
+        let j = from;
+        let close = -1;
+        for (;;) {
+          const q = buf.indexOf('"', j);
+          if (q === -1) break;
+          if (q + 1 >= n && !final) return false;
+          if (buf.charCodeAt(q + 1) === QUOTE) {
+            j = q + 2;
+            continue;
+          }
+          close = q;
+          break;
+        }
+        if (close === -1) {
+          if (!final) return false;
+          newlines += countNewlines(buf, from, n);
+          i = n;
+          break;
+        }
+        newlines += countNewlines(buf, from, close);
+        let k = close + 1;
+        if (k >= n && !final) return false;
+        let c = k < n ? buf.charCodeAt(k) : LF;
+        if (c === CR && (k + 1 >= n || buf.charCodeAt(k + 1) === LF)) {
+          if (k + 1 >= n && !final) return false;
+          k++;
+          c = LF;
+        } else if (c !== COMMA && c !== LF) {
+          while (k < n && (c = buf.charCodeAt(k)) !== COMMA && c !== LF) k++;
+          if (k >= n) {
+            if (!final) return false;
+            c = LF;
+          }
+        }
+        i = k;
+        if (c === COMMA) {
+          i++;
+          continue;
+        }
+        break;
+      }
+      // unquoted fields up to the line end, unless a later field starts with a quote
+      const nl = buf.indexOf('\n', i);
+      const lineEnd = nl === -1 ? n : nl;
+      let q = buf.indexOf('"', i);
+      while (q !== -1 && q < lineEnd && buf.charCodeAt(q - 1) !== COMMA) q = buf.indexOf('"', q + 1);
+      if (q !== -1 && q < lineEnd) {
+        i = q;
+        continue;
+      }
+      if (nl === -1 && !final) return false;
+      i = lineEnd;
+      break;
+    }
+    line = nextLine;
+    start = pos;
+    end = pos;
+    quoted = true;
+    nf = 0;
+    recordProblem = undefined;
+    pos = i < n ? i + 1 : n;
+    nextLine += newlines + 1;
+    return true;
+  }
+
   function quotedFieldAt(f: number): string {
     const v = buf.slice(fStart[f], fEnd[f]);
     return (fFlags[f]! & ESCAPED) !== 0 ? v.replace(DOUBLED_QUOTES, '"') : v;
@@ -183,6 +262,27 @@ export function createCsvScanner(): CsvScanner {
         pos = nl === -1 ? n : nl + 1;
         quoted = false;
         if (end > start) return true;
+        // empty line: skip
+      }
+    },
+    skip() {
+      for (;;) {
+        const n = buf.length;
+        if (pos >= n) return false;
+        const nl = buf.indexOf('\n', pos);
+        if (nl === -1 && !final) return false;
+        const lineEnd = nl === -1 ? n : nl;
+        findQuote();
+        if (quoteAt < lineEnd) return skipQuoted();
+        line = nextLine++;
+        const from = pos;
+        pos = nl === -1 ? n : nl + 1;
+        quoted = true;
+        nf = 0;
+        recordProblem = undefined;
+        start = from;
+        end = from;
+        if (lineEnd > from && !(lineEnd === from + 1 && buf.charCodeAt(from) === CR)) return true;
         // empty line: skip
       }
     },

@@ -136,7 +136,14 @@ export async function scoreShard(
         let text = got > 0 ? decoder.write(buffer.subarray(0, got)) : decoder.end();
         if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
         scanner.push(text, got === 0);
-        while (scanner.next()) {
+        for (;;) {
+          // rows another shard owns (by the plan): find where they end without reading their fields
+          if (!first && owners !== undefined && shards > 1 && ord < owners.length && owners[ord] !== shard) {
+            if (!scanner.skip()) break;
+            ord++;
+            continue;
+          }
+          if (!scanner.next()) break;
           if (first) {
             first = false;
             mapping = mapColumns(scanner.fields());
