@@ -86,6 +86,8 @@ export function createCsvScanner(): CsvScanner {
     let i = pos;
     let newlines = 0;
     let problem: string | undefined;
+    let lf = -1;
+    let comma = -1;
     nf = 0;
     for (;;) {
       if (i < n && buf.charCodeAt(i) === QUOTE) {
@@ -138,11 +140,16 @@ export function createCsvScanner(): CsvScanner {
         break; // at the line end (or the end of the text)
       }
       const from = i;
-      while (i < n) {
-        const c = buf.charCodeAt(i);
-        if (c === COMMA || c === LF) break;
-        i++;
+      // the field ends at the next comma or line feed (native searches, both positions cached)
+      if (lf < i) {
+        lf = buf.indexOf('\n', i);
+        if (lf === -1) lf = n;
       }
+      if (comma < i) {
+        comma = buf.indexOf(',', i);
+        if (comma === -1) comma = n;
+      }
+      i = comma < lf ? comma : lf;
       if (i >= n && !final) return false;
       const to = i > from && buf.charCodeAt(i - 1) === CR && (i >= n || buf.charCodeAt(i) === LF) ? i - 1 : i;
       addField(from, to, 0);

@@ -298,6 +298,8 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
 
   let fail: (err: unknown) => void = () => {};
   let wakeMerge: () => void = () => {};
+  // set by every message: one arriving while the merge awaits a write must not be missed
+  let arrived = false;
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => {});
 
@@ -331,6 +333,7 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
         done[shard] = true;
         bytes[shard] = totalBytes;
       }
+      arrived = true;
       wakeMerge();
     });
     w.on('error', (err) => fail(err));
@@ -378,6 +381,10 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
         opts.onProgress?.({ rows: next, bytes: Math.min(...bytes), totalBytes });
       }
       if (done.every(Boolean) && queues.every((q) => q.length === 0)) break;
+      if (arrived) {
+        arrived = false;
+        continue;
+      }
       await Promise.race([new Promise<void>((resolve) => (wakeMerge = resolve)), failed]);
     }
     if (next !== totals.rows) throw new Error(`merged ${next} rows but the shards scored ${totals.rows}`);
