@@ -37,6 +37,26 @@ function parseCsvOut(text: string): string[][] {
 }
 
 describe('scoreFile', () => {
+  it('finishes when worker results arrive while a slow sink holds a write (no lost wake-up)', async () => {
+    // several 2,048-row batches per worker, so some arrive while a write is held
+    const big = path.join(dir, 'big.csv');
+    writeFileSync(big, simCsv(simulate({ seed: 12, users: 400, attackRate: 0.05 }, 16_000)));
+    const fast = await run({ input: big, format: 'csv', workers: 2, defaultAt: 0 });
+    const parts: string[] = [];
+    const result = await scoreFile({
+      input: big,
+      format: 'csv',
+      workers: 2,
+      defaultAt: 0,
+      out: async (chunk) => {
+        parts.push(chunk);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      },
+    });
+    expect(result.totals.rows).toBe(16_000);
+    expect(parts.join('')).toBe(fast.text);
+  }, 20_000);
+
   it('with one worker gives exactly the decisions of scoring the rows in order', async () => {
     const { result, text } = await run({ input: csvFile, format: 'csv', workers: 1, defaultAt: 0 });
     expect(result.totals).toMatchObject({ rows: 3000, scored: 3000, errorCount: 0 });
