@@ -140,6 +140,26 @@ describe('model registry API', () => {
     expect(rb.statusCode).toBe(409);
   });
 
+  it('lets a viewer read models but not deploy, shadow or roll them back (403), and hides them from other apps', async () => {
+    const a = await s.createApp();
+    const other = await s.createApp();
+    const m = (await upload(a.apiKey, fraudCsv(300), 'model=gbdt&label=is_fraud&name=v')).json<ModelBody>();
+    const viewer = (await s.rt.keys.create({ role: 'viewer', name: 'models viewer' }, 'test')).key;
+    expect((await s.call('GET', `/v1/models/${m.id}?app=${a.id}`, { key: viewer })).statusCode).toBe(200);
+    for (const action of ['deploy', 'shadow']) {
+      const res = await s.call('POST', `/v1/models/${m.id}/${action}?app=${a.id}`, { key: viewer });
+      expect(res.statusCode).toBe(403);
+    }
+    const rb = await s.call('POST', `/v1/models/rollback?app=${a.id}`, { key: viewer, body: { name: 'v' } });
+    expect(rb.statusCode).toBe(403);
+    expect((await s.call('GET', `/v1/models/${m.id}`, { key: a.apiKey })).json<ModelBody>().status).toBe(
+      'trained',
+    );
+    expect([403, 404]).toContain(
+      (await s.call('POST', `/v1/models/${m.id}/deploy`, { key: other.apiKey })).statusCode,
+    );
+  });
+
   it('a corrupted stored package is rejected at deploy and never loaded', async () => {
     const a = await s.createApp();
     const m = (await upload(a.apiKey, fraudCsv(300), 'model=gbdt&label=is_fraud&name=c')).json<ModelBody>();
