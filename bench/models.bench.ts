@@ -7,14 +7,12 @@
  * label = anomalies + a nonlinear fraud rule); the tree models train on the first 80% and are
  * scored on the rest. The GRU sequence model trains on simulator event sequences (first 70% of
  * the stream) and is scored event by event in stream mode, with ROC-AUC per attack scenario.
- * If Debian's python3 has scikit-learn, its IsolationForest fit on the same table is timed too.
+ * If Debian's python3 has scikit-learn (python3-sklearn), its IsolationForest,
+ * HistGradientBoostingClassifier and RandomForestClassifier train on the same rows with matching
+ * settings and are timed against Vigil's (medians of 5 runs; see src/models/sklearn.ts).
  * Prints one JSON line per model, the sequence model's per-scenario lines, and last
  * `{"bench":"models",...}`.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   createSequenceScorer,
@@ -26,6 +24,7 @@ import {
 } from '@vigil/engine';
 import { measureLatency, type Latency } from './src/models/latency.js';
 import { runSequenceSim } from './src/models/sequence-sim.js';
+import { compareWithSklearn, printSklearnComparison, sklearnSummaryKeys } from './src/models/sklearn.js';
 import { sliceRows, syntheticTable } from './src/models/synthetic-data.js';
 
 const { values: args } = parseArgs({
@@ -177,35 +176,9 @@ report(
   },
 );
 
-// scikit-learn's IsolationForest on the same table, when Debian's python3-sklearn is there
-let sklearnFitMs: number | null = null;
-if (spawnSync('/usr/bin/python3', ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0) {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
-  try {
-    const file = join(dir, 'x.csv');
-    const lines: string[] = [];
-    for (let r = 0; r < rows; r++) lines.push(Array.from(t.x.subarray(r * cols, (r + 1) * cols)).join(','));
-    writeFileSync(file, lines.join('\n') + '\n');
-    const py = [
-      'import sys, time, numpy as np',
-      'from sklearn.ensemble import IsolationForest',
-      'x = np.loadtxt(sys.argv[1], delimiter=",")',
-      'best = 1e9',
-      'for s in range(3):',
-      '    t0 = time.perf_counter(); IsolationForest(n_estimators=100, random_state=s).fit(x); best = min(best, time.perf_counter() - t0)',
-      'print(best * 1000)',
-    ].join('\n');
-    const out = spawnSync('/usr/bin/python3', ['-c', py, file], { encoding: 'utf8' });
-    if (out.status === 0) sklearnFitMs = round(Number(out.stdout.trim()), 1);
-    console.log(JSON.stringify({ model: 'sklearn-iforest', fit_ms: sklearnFitMs }));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-} else {
-  console.log(
-    JSON.stringify({ model: 'sklearn-iforest', fit_ms: null, note: 'python3 scikit-learn not installed' }),
-  );
-}
+// scikit-learn on the same table, when Debian's python3-sklearn is there (src/models/sklearn.ts)
+const sklearn = compareWithSklearn(t, { cut, seed });
+printSklearnComparison(sklearn);
 
 const by = (m: string): ModelResult => results.find((r) => r.model === m)!;
 const summary: Record<string, unknown> = { bench: 'models', rows, cols, seed };
@@ -216,7 +189,7 @@ for (const r of results) {
   summary[`${r.model}_roc_auc`] = round(r.auc, 4);
 }
 for (const s of sim.scenarios) summary[`gru_auc_${s.scenario}`] = round(s.rocAuc, 4);
-summary['sklearn_iforest_fit_ms'] = sklearnFitMs;
+Object.assign(summary, sklearnSummaryKeys(sklearn));
 summary['target_gbdt_p50_le_10us'] = by('gbdt').latency.p50 <= 10;
 summary['target_iforest_p50_le_10us'] = by('iforest').latency.p50 <= 10;
 console.log(JSON.stringify(summary));
