@@ -19,24 +19,80 @@ export interface LiveModelHookOptions {
 }
 
 /**
+ * The state a model hook carries from event to event (a gru's per-user hidden values), so a
+ * server can save it beside its feature snapshots, at the same log position, and restore it
+ * before replaying the events after them.
+ */
+export interface ModelHookState {
+  /** Identifies the model (shape, inputs, weights); `restore` refuses a state saved by another. */
+  readonly fingerprint: string;
+  /** Users held. */
+  readonly users: number;
+  /** The whole state as bytes. */
+  save(): Uint8Array;
+  /** Replaces the state; throws (state untouched) on corrupt bytes or another model's state. */
+  restore(bytes: Uint8Array): void;
+  /** Forgets everything (the next events start from a fresh state). */
+  clear(): void;
+}
+
+/** A hook whose scores depend on the events it scored before. */
+export interface StatefulModelHook extends ModelHook {
+  readonly state: ModelHookState;
+}
+
+function isHookState(x: unknown): x is ModelHookState {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    'fingerprint' in x &&
+    typeof x.fingerprint === 'string' &&
+    'save' in x &&
+    typeof x.save === 'function' &&
+    'restore' in x &&
+    typeof x.restore === 'function' &&
+    'clear' in x &&
+    typeof x.clear === 'function'
+  );
+}
+
+/**
+ * The state of a stateful hook (gru), or undefined for a stateless one.
+ * @example const state = modelHookState(hook); if (state) saved.set(hook.id, state.save());
+ */
+export function modelHookState(hook: ModelHook): ModelHookState | undefined {
+  return 'state' in hook && isHookState(hook.state) ? hook.state : undefined;
+}
+
+/**
  * The hook of a gru package: a stream scorer keeping each user's GRU state. Every `score` call
  * advances the event's user by one step, so the state depends only on the order of the events
  * fed to it: replaying the same events in the same order rebuilds the same state. The state is
- * process memory (never snapshotted), bounded by `maxUsers`; an event without a user is scored
- * from a fresh state and changes nothing.
+ * bounded by `maxUsers` and exposed as `state` (see {@link ModelHookState}) so it can be saved
+ * and restored exactly; an event without a user is scored from a fresh state and changes nothing.
  * @example
  * const hook = createSequenceModelHook(JSON.parse(row.package), { id: 'seq', live: true, maxUsers: 50_000 });
  * createEngine({ models: [hook] });
  */
-export function createSequenceModelHook(pkg: unknown, opts: LiveModelHookOptions): ModelHook {
+export function createSequenceModelHook(pkg: unknown, opts: LiveModelHookOptions): StatefulModelHook {
   const { model } = loadSequencePackage(pkg);
   const scorer = createSequenceScorer(model, opts.maxUsers === undefined ? {} : { maxUsers: opts.maxUsers });
   const none: readonly ModelContribution[] = [];
   const anonymous = '\u0000anonymous';
-  const hook: ModelHook = {
+  const state: ModelHookState = {
+    fingerprint: scorer.fingerprint,
+    get users() {
+      return scorer.users;
+    },
+    save: () => scorer.save(),
+    restore: (bytes) => scorer.restore(bytes),
+    clear: () => scorer.clear(),
+  };
+  const hook: StatefulModelHook = {
     id: opts.id,
     live: opts.live,
     features: [],
+    state,
     score(ctx) {
       const e = ctx.event;
       const input =

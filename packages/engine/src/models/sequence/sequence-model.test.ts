@@ -183,3 +183,59 @@ describe('createSequenceScorer', () => {
     }
   });
 });
+
+describe('saved scorer state', () => {
+  const users = ['u0', 'u1', 'u2', 'u3'];
+  const stream = test.filter((e) => users.includes(e.user)).sort((a, b) => a.at - b.at);
+  const half = Math.floor(stream.length / 2);
+
+  it('a restored scorer scores the rest of the stream exactly as one that never stopped', () => {
+    const never = createSequenceScorer(model, { maxUsers: 3 });
+    const before = createSequenceScorer(model, { maxUsers: 3 });
+    for (const e of stream.slice(0, half)) {
+      never.score(e.user, e);
+      before.score(e.user, e);
+    }
+    const after = createSequenceScorer(model, { maxUsers: 3 });
+    after.score('someone-else', stream[0]!); // replaced, not merged
+    after.restore(before.save());
+    expect(after.users).toBe(3);
+    // bit-identical, evictions included (maxUsers 3 of 4 users: recency order is part of the state)
+    for (const e of stream.slice(half)) expect(after.score(e.user, e)).toBe(never.score(e.user, e));
+    expect(after.save()).toEqual(never.save());
+    after.clear();
+    expect(after.users).toBe(0);
+  });
+
+  it('refuses corrupt bytes and another model, keeping its own state', () => {
+    const a = createSequenceScorer(model);
+    for (const e of stream.slice(0, 20)) a.score(e.user, e);
+    const saved = a.save();
+    const b = createSequenceScorer(model);
+    b.score('kept', stream[0]!);
+    const flipped = saved.slice();
+    flipped[saved.length - 9] = flipped[saved.length - 9]! ^ 1;
+    expect(() => b.restore(flipped)).toThrow(/gru state: corrupt: checksum mismatch/);
+    expect(() => b.restore(saved.subarray(0, 12))).toThrow(/gru state/);
+    expect(() => b.restore(new Uint8Array(0))).toThrow(/gru state/);
+    const other = trainSequenceModel(train.slice(0, 600), { ...opts, epochs: 1 });
+    expect(createSequenceScorer(other).fingerprint).not.toBe(a.fingerprint);
+    expect(() => createSequenceScorer(other).restore(saved)).toThrow(/saved by model gru:.*this model is/);
+    expect(b.users).toBe(1);
+    // the same weights loaded again have the same fingerprint
+    expect(createSequenceScorer(loadSequenceModel(model.toJSON())).fingerprint).toBe(a.fingerprint);
+  });
+
+  it('a smaller bound keeps the most recently seen users', () => {
+    const a = createSequenceScorer(model);
+    for (const e of stream.slice(0, half)) a.score(e.user, e);
+    const last = stream[half - 1]!.user;
+    const small = createSequenceScorer(model, { maxUsers: 1 });
+    small.restore(a.save());
+    expect(small.users).toBe(1);
+    const e = stream[half]!;
+    const ref = createSequenceScorer(model);
+    ref.restore(a.save());
+    expect(small.peek(last, e)).toBe(ref.peek(last, e));
+  });
+});

@@ -6,6 +6,8 @@
  * the least recently seen user is forgotten (its next event starts from a fresh state, flagged
  * as a first event).
  */
+import { ByteReader, ByteWriter, checksum32 } from '../../features/snapshot-codec.js';
+import { checksumString } from '../model-package.js';
 import { gruStep } from './gru.js';
 import type { SequenceEvent } from './sequence-encoder.js';
 import type { SequenceModel } from './sequence-model.js';
@@ -26,7 +28,27 @@ export interface SequenceScorer {
   forget(user: string): void;
   /** Users currently held. */
   readonly users: number;
+  /**
+   * Identifies the model the state belongs to (shape, inputs and a checksum of the weights):
+   * a state saved by one model is refused by another.
+   */
+  readonly fingerprint: string;
+  /**
+   * Every user's state (hidden values and last event time, least recently seen first) as bytes,
+   * exactly: restoring them scores the next events as if the scorer had never stopped.
+   */
+  save(): Uint8Array;
+  /**
+   * Replaces every user's state with saved bytes. Throws, leaving the current state untouched,
+   * on corrupt bytes or a state saved by another model (see `fingerprint`).
+   */
+  restore(bytes: Uint8Array): void;
+  /** Forgets every user. */
+  clear(): void;
 }
+
+/** Format byte of saved scorer states (distinct from the feature snapshots' own versions). */
+const STATE_FORMAT = 0x81;
 
 interface UserState {
   readonly h: Float64Array;
@@ -49,6 +71,9 @@ export function createSequenceScorer(model: SequenceModel, opts: SequenceScorerO
   const tmp = new Float64Array(3 * H);
   const scratch = new Float64Array(H);
   const states = new Map<string, UserState>();
+  const weights = checksum32(new Uint8Array(theta.buffer, theta.byteOffset, theta.byteLength));
+  const inputs = checksumString(JSON.stringify([encoder.eventTypes, encoder.scaling]));
+  const fingerprint = `gru:${layout.inputs}x${H}:${((weights ^ inputs) >>> 0).toString(16).padStart(8, '0')}`;
   const step = (state: UserState | undefined, event: SequenceEvent, h: Float64Array): number => {
     encoder.encode(event, state?.lastAt, x, 0);
     const o = gruStep(theta, layout, x, 0, h, tmp);
@@ -85,6 +110,54 @@ export function createSequenceScorer(model: SequenceModel, opts: SequenceScorerO
     },
     get users() {
       return states.size;
+    },
+    fingerprint,
+    save() {
+      const w = new ByteWriter(STATE_FORMAT, 64 + states.size * (8 * H + 32));
+      w.str(fingerprint);
+      w.u32(states.size);
+      // map order is recency order: saving it keeps which user is forgotten next
+      for (const [user, s] of states) {
+        w.str(user);
+        w.f64(s.lastAt);
+        w.raw(s.h, H);
+      }
+      return w.finish();
+    },
+    restore(bytes) {
+      let r: ByteReader;
+      try {
+        r = ByteReader.open(bytes, STATE_FORMAT);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new Error(`gru state: corrupt: ${reason.replace(/^corrupt feature snapshot: /, '')}`);
+      }
+      const saved = r.str();
+      if (saved !== fingerprint)
+        throw new Error(`gru state: saved by model ${saved}, this model is ${fingerprint}`);
+      const n = r.count(Math.floor(bytes.length / (8 * (H + 1))), 'users');
+      const next = new Map<string, UserState>();
+      for (let i = 0; i < n; i++) {
+        const user = r.str();
+        const lastAt = r.f64();
+        const h = new Float64Array(H);
+        r.raw(h, H);
+        if (!Number.isFinite(lastAt) || !h.every(Number.isFinite) || next.has(user))
+          throw new Error(`gru state: invalid entry ${i}`);
+        next.set(user, { h, lastAt });
+      }
+      r.done();
+      // a smaller bound than the saving scorer's keeps the most recently seen users
+      let excess = next.size - maxUsers;
+      for (const user of next.keys()) {
+        if (excess-- <= 0) break;
+        next.delete(user);
+      }
+      states.clear();
+      for (const [user, s] of next) states.set(user, s);
+    },
+    clear() {
+      states.clear();
     },
   };
 }
