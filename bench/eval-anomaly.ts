@@ -2,7 +2,7 @@
  * Anomaly-detection evaluation against published results (ADBench, Han et al., NeurIPS 2022).
  *
  *   npm run eval:anomaly -- --data ../shared/datasets [--seeds 1,2,3] [--only cardio,wbc] [--table]
- *                            [--ecod-aggregation max-of-sums|sum-of-max]
+ *                            [--ecod-aggregation max-of-sums|sum-of-max] [--sklearn]
  *
  * For every sub-folder of --data with a CSV `x0..xN,label` (main file; `*_odds.csv` skipped),
  * runs ADBench's protocol (bench/src/eval/adbench-protocol.ts: <1,000 rows resampled with
@@ -14,6 +14,10 @@
  * null when missing. Prints one JSON line per dataset, then the summary line LAST.
  * --table also prints a Markdown table to stderr. ECOD aggregates as in its paper by default;
  * `--ecod-aggregation sum-of-max` runs PyOD's variant, the one behind ADBench's ECOD figures.
+ * --sklearn also trains scikit-learn's IsolationForest (random_state = seed) on exactly the same
+ * scaled splits through Debian's python3 (`apt-get install python3-sklearn`) and adds
+ * `sklearn_live_roc_auc` / `sklearn_live_pr_auc` to each line; without scikit-learn it prints a
+ * one-line note and runs without it. `sklearn_roc_auc` stays the data folder's own reproduction.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +31,8 @@ import {
   type AnomalyDatasetResult,
 } from './src/eval/anomaly-eval.js';
 import { parsePublishedResults, type PublishedFigures } from './src/eval/published-results.js';
+import { sklearnIforestScores } from './src/eval/sklearn-iforest.js';
+import { SKLEARN_MISSING_NOTE, sklearnVersion } from './src/models/sklearn.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,12 +41,13 @@ const { values } = parseArgs({
     only: { type: 'string' },
     table: { type: 'boolean', default: false },
     'ecod-aggregation': { type: 'string', default: 'max-of-sums' },
+    sklearn: { type: 'boolean', default: false },
   },
 });
 
 if (values.data === undefined) {
   process.stderr.write(
-    'usage: npm run eval:anomaly -- --data <dir> [--seeds 1,2,3] [--only a,b] [--table]\n',
+    'usage: npm run eval:anomaly -- --data <dir> [--seeds 1,2,3] [--only a,b] [--table] [--sklearn]\n',
   );
   process.exit(2);
 }
@@ -62,12 +69,22 @@ const published = existsSync(publishedPath)
     )
   : new Map<string, PublishedFigures>();
 
+const withSklearn = values.sklearn && sklearnVersion() !== null;
+if (values.sklearn && !withSklearn) process.stderr.write(`${SKLEARN_MISSING_NOTE}\n`);
+
 const started = performance.now();
 const results: AnomalyDatasetResult[] = [];
 for (const file of findAnomalyDatasets(dir)) {
   if (only !== undefined && !only.includes(file.name)) continue;
   const data = readAnomalyDataset(file.path);
-  const r = evaluateAnomalyDataset(file.name, data, seeds, published.get(file.name), aggregation);
+  const r = evaluateAnomalyDataset(
+    file.name,
+    data,
+    seeds,
+    published.get(file.name),
+    aggregation,
+    withSklearn ? (jobs) => sklearnIforestScores(jobs) : undefined,
+  );
   results.push(r);
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
@@ -76,11 +93,12 @@ const summary = summariseAnomalyResults(results, (performance.now() - started) /
 if (values.table) {
   const f = (v: number | null): string => (v === null ? '—' : v.toFixed(2));
   const lines = [
-    '| dataset | rows | IForest ROC | ADBench IForest ROC | our sklearn ROC | within 2 | IForest PR | ECOD ROC | ADBench ECOD ROC | ensemble ROC |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| dataset | rows | IForest ROC | sklearn ROC (this run) | ADBench IForest ROC | our sklearn ROC | within 2 | IForest PR | ECOD ROC | ADBench ECOD ROC | ensemble ROC |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.dataset} | ${r.rows} | ${f(r.roc_auc)} | ${f(r.published_roc_auc)} | ${f(r.sklearn_roc_auc)} | ` +
+        `| ${r.dataset} | ${r.rows} | ${f(r.roc_auc)} | ${f(r.sklearn_live_roc_auc)} | ${f(r.published_roc_auc)} | ` +
+        `${f(r.sklearn_roc_auc)} | ` +
         `${r.within_2pts === null ? '—' : r.within_2pts ? 'yes' : 'no'} | ${f(r.pr_auc)} | ${f(r.ecod_roc_auc)} | ` +
         `${f(r.published_ecod_roc_auc)} | ${f(r.ensemble_roc_auc)} |`,
     ),

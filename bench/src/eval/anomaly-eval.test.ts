@@ -2,9 +2,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { rocAuc } from '../../../packages/engine/src/metrics/ranking-metrics.js';
 import { findAnomalyDatasets, readAnomalyDataset } from './anomaly-datasets.js';
 import { evaluateAnomalyDataset, summariseAnomalyResults } from './anomaly-eval.js';
+import { adbenchSplit } from './adbench-protocol.js';
 import { parsePublishedResults } from './published-results.js';
+import { sklearnVersion } from '../models/sklearn.js';
+import { sklearnIforestScores, type SklearnIforestJob } from './sklearn-iforest.js';
 
 function blobCsv(rows: number, outlierEvery: number): string {
   const lines = ['x0,x1,label'];
@@ -89,4 +93,43 @@ describe('anomaly datasets', () => {
     expect(s.mean_roc_auc_on_published).toBe(r.roc_auc);
     expect(s.ensemble_beats_iforest).toBe(s.mean_ensemble > s.mean_roc_auc);
   });
+
+  it('scores a reference forest on the very same split matrices, seed by seed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-anomaly-'));
+    writeFileSync(join(dir, 'blob.csv'), blobCsv(400, 20));
+    const data = readAnomalyDataset(join(dir, 'blob.csv'));
+    const seen: SklearnIforestJob[] = [];
+    // A stand-in reference: distance from the training mean of x0.
+    const reference = (jobs: readonly SklearnIforestJob[]): Float64Array[] => {
+      seen.push(...jobs);
+      return jobs.map((j) => Float64Array.from({ length: j.test.rows }, (_, r) => j.test.data[r * 2]!));
+    };
+    const r = evaluateAnomalyDataset('blob', data, [1, 2], {}, 'max-of-sums', reference);
+    expect(seen.map((j) => j.seeds)).toEqual([[1], [2]]);
+    const split = adbenchSplit(data, 2);
+    expect(Array.from(seen[1]!.train.data)).toEqual(Array.from(split.train.x.data));
+    expect(Array.from(seen[1]!.test.data)).toEqual(Array.from(split.test.x.data));
+    expect(r.sklearn_live_roc_auc).toBe(100);
+    expect(r.sklearn_live_pr_auc).toBe(100);
+    expect(evaluateAnomalyDataset('blob', data, [1]).sklearn_live_roc_auc).toBeNull();
+    const s = summariseAnomalyResults([r, { ...r, roc_auc: 50, sklearn_live_roc_auc: null }], 1);
+    expect(s).toMatchObject({
+      sklearn_live_datasets: 1,
+      mean_sklearn_live: 100,
+      mean_roc_auc_on_sklearn_live: r.roc_auc,
+    });
+  });
+
+  it.skipIf(sklearnVersion() === null)(
+    'scores with scikit-learn when Debian python3-sklearn is installed',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vigil-anomaly-'));
+      writeFileSync(join(dir, 'blob.csv'), blobCsv(400, 20));
+      const { train, test } = adbenchSplit(readAnomalyDataset(join(dir, 'blob.csv')), 1);
+      const scores = sklearnIforestScores([{ train: train.x, test: test.x, seeds: [1, 2] }]);
+      expect(scores).toHaveLength(2);
+      for (const s of scores) expect(rocAuc(s, test.labels)).toBeGreaterThan(0.99);
+      expect(sklearnIforestScores([])).toEqual([]);
+    },
+  );
 });

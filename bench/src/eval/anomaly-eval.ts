@@ -3,7 +3,8 @@
  * (see adbench-protocol.ts): per seed, split and scale, train an isolation forest (100 trees,
  * max_samples = min(256, n), the seed), ECOD and their rank ensemble on the training part
  * without labels, score the test part; ROC-AUC and average precision in percent, averaged over
- * the seeds. Nothing is tuned on the test labels: every model runs with its defaults.
+ * the seeds. Nothing is tuned on the test labels: every model runs with its defaults. Optionally
+ * scikit-learn's IsolationForest is scored on the very same split matrices (sklearn-iforest.ts).
  */
 import { combineAnomalyModels } from '../../../packages/engine/src/models/anomaly-ensemble.js';
 import { trainEcod, type EcodAggregation } from '../../../packages/engine/src/models/ecod.js';
@@ -11,6 +12,7 @@ import { trainIsolationForest } from '../../../packages/engine/src/models/isolat
 import { averagePrecision, rocAuc } from '../../../packages/engine/src/metrics/ranking-metrics.js';
 import { adbenchSplit, type LabelledData } from './adbench-protocol.js';
 import type { PublishedFigures } from './published-results.js';
+import type { SklearnIforestJob } from './sklearn-iforest.js';
 
 /** ADBench's seeds. */
 export const ADBENCH_SEEDS = [1, 2, 3] as const;
@@ -31,6 +33,9 @@ export interface AnomalyDatasetResult {
   readonly published_ecod_roc_auc: number | null;
   readonly ecod_pr_auc: number;
   readonly ensemble_pr_auc: number;
+  /** scikit-learn's IsolationForest on the same splits, run now (null unless asked for). */
+  readonly sklearn_live_roc_auc: number | null;
+  readonly sklearn_live_pr_auc: number | null;
 }
 
 /** The closing summary line. */
@@ -51,8 +56,15 @@ export interface AnomalySummary {
   readonly published_datasets: number;
   readonly mean_roc_auc_on_published: number | null;
   readonly mean_pr_auc: number;
+  /** Datasets scored by scikit-learn in this run, their mean ROC-AUC and ours over the same ones. */
+  readonly sklearn_live_datasets: number;
+  readonly mean_sklearn_live: number | null;
+  readonly mean_roc_auc_on_sklearn_live: number | null;
   readonly seconds: number;
 }
+
+/** Scores test rows with a reference isolation forest, one score list per job and seed, in order. */
+export type ReferenceIforest = (jobs: readonly SklearnIforestJob[]) => Float64Array[];
 
 const pct = (v: number): number => Math.round(v * 10_000) / 100;
 const round2 = (v: number): number => Math.round(v * 100) / 100;
@@ -60,7 +72,9 @@ const mean = (xs: readonly number[]): number => xs.reduce((s, v) => s + v, 0) / 
 
 /**
  * Runs the protocol on one dataset for the given seeds. ECOD uses the paper's aggregation unless
- * told otherwise ('sum-of-max' is PyOD's, which ADBench's ECOD figures come from).
+ * told otherwise ('sum-of-max' is PyOD's, which ADBench's ECOD figures come from). With
+ * `reference` (e.g. `sklearnIforestScores`), that forest is trained on each split with the seed
+ * as random_state and scored on the same test rows.
  * @example evaluateAnomalyDataset('cardio', data, [1, 2, 3], published.get('cardio'));
  */
 export function evaluateAnomalyDataset(
@@ -69,6 +83,7 @@ export function evaluateAnomalyDataset(
   seeds: readonly number[] = ADBENCH_SEEDS,
   published: PublishedFigures = {},
   ecodAggregation: EcodAggregation = 'max-of-sums',
+  reference?: ReferenceIforest,
 ): AnomalyDatasetResult {
   const acc: Record<'ifRoc' | 'ifPr' | 'ecRoc' | 'ecPr' | 'enRoc' | 'enPr', number[]> = {
     ifRoc: [],
@@ -78,8 +93,14 @@ export function evaluateAnomalyDataset(
     enRoc: [],
     enPr: [],
   };
+  const refJobs: SklearnIforestJob[] = [];
+  const refLabels: Float64Array[] = [];
   for (const seed of seeds) {
     const { train, test } = adbenchSplit(data, seed);
+    if (reference !== undefined) {
+      refJobs.push({ train: train.x, test: test.x, seeds: [seed] });
+      refLabels.push(test.labels);
+    }
     const iforest = trainIsolationForest(train.x, { trees: 100, sampleSize: 256, seed });
     const ecod = trainEcod(train.x, { aggregation: ecodAggregation });
     const ensemble = combineAnomalyModels(iforest, ecod, train.x);
@@ -93,6 +114,9 @@ export function evaluateAnomalyDataset(
     acc.enRoc.push(rocAuc(sEn, test.labels));
     acc.enPr.push(averagePrecision(sEn, test.labels));
   }
+  const ref = reference === undefined ? [] : reference(refJobs);
+  const refRoc = ref.map((s, i) => rocAuc(s, refLabels[i]!));
+  const refPr = ref.map((s, i) => averagePrecision(s, refLabels[i]!));
   const roc = pct(mean(acc.ifRoc));
   const pub = published.iforestRoc ?? null;
   return {
@@ -110,6 +134,8 @@ export function evaluateAnomalyDataset(
     published_ecod_roc_auc: published.ecodRoc ?? null,
     ecod_pr_auc: pct(mean(acc.ecPr)),
     ensemble_pr_auc: pct(mean(acc.enPr)),
+    sklearn_live_roc_auc: reference === undefined ? null : pct(mean(refRoc)),
+    sklearn_live_pr_auc: reference === undefined ? null : pct(mean(refPr)),
   };
 }
 
@@ -124,6 +150,7 @@ export function summariseAnomalyResults(
   const withPub = rs.filter((r) => r.published_roc_auc !== null);
   const meanRoc = rs.length === 0 ? 0 : round2(mean(rs.map((r) => r.roc_auc)));
   const meanEns = rs.length === 0 ? 0 : round2(mean(rs.map((r) => r.ensemble_roc_auc)));
+  const live = rs.filter((r) => r.sklearn_live_roc_auc !== null);
   return {
     bench: 'anomaly',
     datasets: rs.length,
@@ -136,6 +163,9 @@ export function summariseAnomalyResults(
     published_datasets: withPub.length,
     mean_roc_auc_on_published: withPub.length === 0 ? null : round2(mean(withPub.map((r) => r.roc_auc))),
     mean_pr_auc: rs.length === 0 ? 0 : round2(mean(rs.map((r) => r.pr_auc))),
+    sklearn_live_datasets: live.length,
+    mean_sklearn_live: live.length === 0 ? null : round2(mean(live.map((r) => r.sklearn_live_roc_auc ?? 0))),
+    mean_roc_auc_on_sklearn_live: live.length === 0 ? null : round2(mean(live.map((r) => r.roc_auc))),
     seconds: round2(seconds),
   };
 }
