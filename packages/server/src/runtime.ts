@@ -2,8 +2,10 @@ import {
   createCatalogue,
   createEngine,
   DEFAULT_ENGINE_CONFIG,
+  modelHookState,
   type Detector,
   type Engine,
+  type ModelHook,
 } from '@vigil/engine';
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
@@ -37,6 +39,7 @@ import {
   type Snapshotter,
 } from './modules/features/feature-recovery.js';
 import { createModelHooks } from './modules/models/model-hooks.js';
+import { createModelStateKeeper, type AppModelHook } from './modules/models/model-state.js';
 import { createModelService, type ModelService } from './modules/models/model.service.js';
 import { createModelStore } from './modules/models/model.store.js';
 import { createOutbox } from './modules/outbox/outbox.js';
@@ -155,24 +158,59 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const modelLoad = await modelHooks.reload();
   if (modelLoad.failures.length > 0)
     logger?.error({ failures: modelLoad.failures }, 'stored models that cannot be loaded');
+  // The model hooks each app engine was built with: stateful ones (gru) keep per-user state, so
+  // they are carried into the app's next engine, saved with snapshots and restored at start.
+  const hooksOf = new WeakMap<Engine, readonly ModelHook[]>();
+  const liveHooks = function* (): Iterable<AppModelHook> {
+    for (const appId of engine.configuredApps())
+      for (const hook of hooksOf.get(engine.forApp(appId)) ?? []) yield { appId, hook };
+  };
+  // A registry reload builds new hook instances even for unchanged models: keep the running
+  // instance of the same model version (a shadow version promoted in place takes its state along).
+  const carryState = (appId: string, next: readonly ModelHook[]): readonly ModelHook[] => {
+    const prev = hooksOf.get(engine.forApp(appId)) ?? [];
+    return next.map((h) => {
+      const state = modelHookState(h);
+      if (state === undefined) return h;
+      const old = prev.find(
+        (o) =>
+          o.id === h.id && o.version === h.version && modelHookState(o)?.fingerprint === state.fingerprint,
+      );
+      const oldState = old === undefined ? undefined : modelHookState(old);
+      if (old === undefined || oldState === undefined || old === h) return h;
+      if (old.live === h.live) return old;
+      state.restore(oldState.save());
+      return h;
+    });
+  };
   const buildEngines = () => {
     const base = withAppLists(baseEngine(shield), registry);
     return createAppEngines({
       base,
-      make: (engineConfig, appId) =>
-        withAppLists(
+      make: (engineConfig, appId) => {
+        const models = carryState(appId, modelHooks.forApp(appId));
+        const e = withAppLists(
           createEngine({
             config: engineConfig,
             store: base.store,
             lists: registry.lookup,
             detectors: [...createCatalogue(engineConfig), ...shield.detectors],
-            models: modelHooks.forApp(appId),
+            models,
           }),
           registry,
-        ),
+        );
+        hooksOf.set(e, models);
+        return e;
+      },
     });
   };
   let engine = buildEngines();
+  const modelStates = createModelStateKeeper({
+    db,
+    clock,
+    hooks: liveHooks,
+    ...(logger ? { logger } : {}),
+  });
   const configs = createConfigService({ db, clock, apps, prepare: (id, c) => engine.prepare(id, c) });
   // apps with models but no stored configuration get their own engine on the defaults
   const applyModels = (appIds: Iterable<string>): void => {
@@ -188,13 +226,16 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (configReport.invalid.length > 0)
       logger?.warn(configReport, 'stored configurations that no longer validate');
     try {
-      recovery = await recoverFeatures({ db, engine, store: engine.store });
+      recovery = await recoverFeatures({ db, engine, store: engine.store, companion: modelStates });
     } catch (err) {
       logger?.warn({ err }, 'feature snapshot unusable; rebuilding features from the whole event log');
       engine = buildEngines();
       await configs.load();
       applyModels(modelHooks.apps());
-      recovery = await recoverFeatures({ db, engine, store: engine.store }, { ignoreSnapshot: true });
+      recovery = await recoverFeatures(
+        { db, engine, store: engine.store, companion: modelStates },
+        { ignoreSnapshot: true },
+      );
     }
   } catch (err) {
     await db.close();
@@ -252,6 +293,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     ingest,
     store: engine.store,
     clock,
+    companion: modelStates,
     initialSeq: recovery.replayed === 0 ? recovery.snapshotSeq : -1,
   });
   const timer =

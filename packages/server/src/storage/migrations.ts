@@ -1,4 +1,5 @@
 import { createBatchTables } from '../modules/batch/batch.migration.js';
+import { modelStatesMigration } from '../modules/models/model-state.migration.js';
 import {
   Migrator,
   sql,
@@ -342,6 +343,7 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '0960_backtests': backtestsMigration(),
     '0970_event_columns': eventColumnsMigration(dialect),
     '0980_batches': { up: (db) => createBatchTables(db, dialect) },
+    '0990_model_states': modelStatesMigration(dialect),
   };
 }
 

@@ -17,19 +17,43 @@ export interface RecoveryReport {
 }
 
 /**
+ * State kept beside each feature snapshot, taken at the same log position: the per-user state of
+ * stateful models (gru), which only the events they scored can rebuild.
+ */
+export interface SnapshotCompanion {
+  /**
+   * Captures the state synchronously, between two group commits (with the feature bytes), and
+   * returns the writer that stores it in the snapshot's own transaction.
+   */
+  capture(): (tx: Db, snapshotId: string) => Promise<void>;
+  /** Restores the state saved with a snapshot, before the events after it replay. Never throws. */
+  restore(snapshotId: string): Promise<void>;
+  /** Starts every state afresh (the whole log replays). */
+  reset(): void;
+}
+
+/**
  * Rebuilds feature state: restores the newest snapshot into the engine's store, then replays every
  * event logged after it through the engine, in log order, with its original receipt time.
  * Decisions are not rewritten. A snapshot that fails to restore throws; the caller starts again
- * with a fresh store and `ignoreSnapshot`.
+ * with a fresh store and `ignoreSnapshot`. The `companion`'s state saved with the snapshot is
+ * restored before the replay (or reset when the whole log replays).
  * @example const { lastSeq } = await recoverFeatures({ db, engine, store: engine.store });
  */
 export async function recoverFeatures(
-  deps: { readonly db: Db; readonly engine: ScoringEngine; readonly store: Pick<FeatureStore, 'restore'> },
+  deps: {
+    readonly db: Db;
+    readonly engine: ScoringEngine;
+    readonly store: Pick<FeatureStore, 'restore'>;
+    readonly companion?: Pick<SnapshotCompanion, 'restore' | 'reset'>;
+  },
   opts: { readonly ignoreSnapshot?: boolean; readonly pageSize?: number } = {},
 ): Promise<RecoveryReport> {
   const pageSize = opts.pageSize ?? 5000;
   const snapshot = opts.ignoreSnapshot ? undefined : await createSnapshotStore(deps.db).latest();
   if (snapshot !== undefined) deps.store.restore(snapshot.bytes);
+  if (snapshot === undefined) deps.companion?.reset();
+  else await deps.companion?.restore(snapshot.id);
   const snapshotSeq = snapshot?.lastSeq ?? 0;
   const events = createEventStore(deps.db);
   let after = snapshotSeq;
@@ -54,7 +78,8 @@ export interface Snapshotter {
 
 /**
  * Snapshots the feature store between two group commits (so the bytes match `lastSeq` exactly),
- * writes them outside the commit pipeline and keeps the newest `keep` (default 3).
+ * writes them outside the commit pipeline and keeps the newest `keep` (default 3). A `companion`
+ * is captured at the same moment and written in the snapshot's transaction.
  * @example const snaps = createSnapshotter({ db, ingest, store: engine.store, clock }); await snaps.snapshot();
  */
 export function createSnapshotter(deps: {
@@ -62,6 +87,7 @@ export function createSnapshotter(deps: {
   readonly ingest: Pick<EventIngest, 'exclusive' | 'lastSeq'>;
   readonly store: Pick<FeatureStore, 'snapshot'>;
   readonly clock: Clock;
+  readonly companion?: Pick<SnapshotCompanion, 'capture'>;
   readonly keep?: number;
   /** The seq of the snapshot restored at start (no need to save the same state again). */
   readonly initialSeq?: number;
@@ -72,10 +98,20 @@ export function createSnapshotter(deps: {
   async function take(): Promise<FeatureSnapshotRecord | undefined> {
     const captured = await deps.ingest.exclusive(async () => {
       const seq = deps.ingest.lastSeq();
-      return seq === savedSeq ? undefined : { seq, bytes: deps.store.snapshot() };
+      return seq === savedSeq
+        ? undefined
+        : { seq, bytes: deps.store.snapshot(), write: deps.companion?.capture() };
     });
     if (captured === undefined) return undefined;
-    const record = await snapshots.save(captured.bytes, captured.seq, deps.clock.now());
+    const { write } = captured;
+    const record =
+      write === undefined
+        ? await snapshots.save(captured.bytes, captured.seq, deps.clock.now())
+        : await deps.db.transaction(async (tx) => {
+            const r = await createSnapshotStore(tx).save(captured.bytes, captured.seq, deps.clock.now());
+            await write(tx, r.id);
+            return r;
+          });
     savedSeq = captured.seq;
     await snapshots.prune(deps.keep ?? 3);
     return record;
