@@ -25,6 +25,8 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { createModelService } from '../modules/models/model.service.js';
+import { loadOnnxPackageScorer } from '../modules/models/onnx/onnx-model.js';
+import { isOnnxPackage } from '../modules/models/onnx/onnx-package.js';
 import { openDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrations.js';
 import type { CliIo } from './cli.js';
@@ -289,14 +291,24 @@ export async function runEvaluateCommand(argv: readonly string[], io: CliIo): Pr
         await db.close();
       }
     } else text = readFileSync(values.model, 'utf8');
-    const envelope = parseModelPackage(text);
+    // an imported ONNX version: scored through onnxruntime-node's batch API, labels read as given
+    const onnx = isOnnxPackage(text);
+    const envelope = onnx ? undefined : parseModelPackage(text);
     const table = readTable(values.data);
-    const label = values.label ?? envelope.label ?? undefined;
+    const label = values.label ?? envelope?.label ?? undefined;
     if (label === undefined) throw new Error('name the label column with --label');
     if (!table.columns.includes(label)) throw new Error(`label column "${label}" is not in ${values.data}`);
     let scores: Float64Array;
     let y: Uint8Array;
-    if (envelope.kind === 'gru') {
+    if (envelope === undefined) {
+      const { scorer, release } = await loadOnnxPackageScorer(text, { id: values.model, version: '' });
+      try {
+        scores = await scorer.scoreTable(table);
+      } finally {
+        await release();
+      }
+      y = binaryLabels(getColumn(table, label), label).y;
+    } else if (envelope.kind === 'gru') {
       scores = loadSequencePackage(envelope).scoreTable(table);
       y = binaryLabels(getColumn(table, label), label).y;
     } else {
@@ -314,7 +326,7 @@ export async function runEvaluateCommand(argv: readonly string[], io: CliIo): Pr
         scores,
         labels: y,
         threshold,
-        title: `${envelope.kind} evaluation on ${values.data}`,
+        title: `${envelope?.kind ?? 'onnx'} evaluation on ${values.data}`,
         modelName: values.model,
         generatedAt: Date.now(),
         dataset: values.data,

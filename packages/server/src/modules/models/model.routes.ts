@@ -7,6 +7,8 @@ import { principalOf, requiredAppScope } from '../../http/auth-hook.js';
 import { responses } from '../../http/schemas.js';
 import { hasAdminRole } from '../auth/auth.service.js';
 import { FEEDBACK_LABELS, type ModelService } from './model.service.js';
+import { ONNX_TRANSFORMS } from './onnx/onnx-package.js';
+import { ONNX_RUNTIME_INSTALL } from './onnx/onnx-runtime.js';
 
 const UPLOAD_TYPES = new Map<string, 'csv' | 'ndjson'>([
   ['text/csv', 'csv'],
@@ -46,6 +48,51 @@ const EventsTrainBody = Type.Object(
   { additionalProperties: false },
 );
 
+const ImportQuery = Type.Object({
+  app: AppQuery,
+  format: Type.Optional(Type.Literal('onnx', { description: 'The file format (onnx)' })),
+  name: Type.Optional(Type.String({ maxLength: 64, description: 'Registry name (default onnx)' })),
+  columns: Type.String({
+    minLength: 1,
+    maxLength: 4000,
+    description: 'Comma-separated live feature names, in the order of the input tensor columns',
+  }),
+  output: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, description: 'The output holding the score' }),
+  ),
+  class_index: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 1000, description: "The fraud class's column of the output" }),
+  ),
+  transform: Type.Optional(
+    Type.Union(
+      ONNX_TRANSFORMS.map((t) => Type.Literal(t)),
+      { description: 'sigmoid when the output is a margin/logit' },
+    ),
+  ),
+  missing: Type.Optional(Type.Number({ description: 'Value a missing feature is fed as (default NaN)' })),
+  baseline: Type.Optional(
+    Type.String({
+      maxLength: 8000,
+      description: 'Comma-separated reference values, one per column: contributions by occlusion',
+    }),
+  ),
+  file: Type.Optional(Type.String({ maxLength: 200, description: 'The file name, kept for the record' })),
+});
+
+const list = (s: string): string[] => s.split(',').map((c) => c.trim());
+
+function numbers(s: string, what: string): number[] {
+  return list(s).map((v) => {
+    const n = v === '' ? NaN : Number(v);
+    if (!Number.isFinite(n)) {
+      throw new DomainError('bad_request', `${what} holds '${v}', not a number`, {
+        details: [{ path: `/${what}`, message: 'not a number' }],
+      });
+    }
+    return n;
+  });
+}
+
 function time(v: string | number | undefined, what: string): number | undefined {
   if (v === undefined) return undefined;
   const t = typeof v === 'number' ? v : Date.parse(v);
@@ -55,8 +102,8 @@ function time(v: string | number | undefined, what: string): number | undefined 
 
 /**
  * The model registry over HTTP: list/get/train (`POST /v1/models` with a CSV/NDJSON body or
- * `{data_source:'events'}`), deploy, shadow, rollback, performance, training jobs, and label
- * feedback (`POST /v1/labels`).
+ * `{data_source:'events'}`), ONNX import (`POST /v1/models/import`), deploy, shadow, rollback,
+ * performance, training jobs, and label feedback (`POST /v1/labels`).
  * @example await app.register(modelRoutes({ models: runtime.models }));
  */
 export function modelRoutes(deps: {
@@ -67,7 +114,7 @@ export function modelRoutes(deps: {
   const maxUploadBytes = deps.maxUploadBytes ?? 64 * 1024 * 1024;
   return async (app) => {
     app.addContentTypeParser(
-      [...UPLOAD_TYPES.keys()],
+      [...UPLOAD_TYPES.keys(), 'application/octet-stream'],
       { parseAs: 'buffer', bodyLimit: maxUploadBytes },
       (_r, body, done) => done(null, body),
     );
@@ -143,6 +190,43 @@ export function modelRoutes(deps: {
           ...(from !== undefined ? { from } : {}),
           ...(to !== undefined ? { to } : {}),
           ...(body.features !== undefined ? { features: body.features } : {}),
+        });
+        return reply.code(201).send(m);
+      },
+    );
+
+    app.post(
+      '/v1/models/import',
+      {
+        ...read,
+        bodyLimit: maxUploadBytes,
+        schema: {
+          tags: ['models'],
+          summary: 'Import a model trained elsewhere (ONNX) as a new version',
+          description: `Body: the .onnx file (application/octet-stream). columns= names the live features fed to the graph's single [rows, features] float32/float64 input, in order. The score is one float tensor output ([rows], [rows, 1] or [rows, classes]: output=, class_index=, default the positive class of two); sklearn-onnx's ZipMap output (a sequence of maps) is not supported: convert with zipmap=False. Needs the optional onnxruntime-node (${ONNX_RUNTIME_INSTALL}); without it the import is refused with 400. The version is then deployed, shadowed and rolled back like any other.`,
+          querystring: ImportQuery,
+          response: responses({ 201: Any, 400: Type.Ref('Error') }),
+        },
+      },
+      async (req, reply) => {
+        const appId = writeScope(req, req.query.app);
+        const mime = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (mime !== 'application/octet-stream') {
+          throw new DomainError('unsupported_media_type', 'send the .onnx file as application/octet-stream');
+        }
+        const body: unknown = req.body;
+        const bytes = Buffer.isBuffer(body) ? new Uint8Array(body) : new Uint8Array(0);
+        const q = req.query;
+        const m = await models.importOnnx(appId, bytes, {
+          name: q.name ?? 'onnx',
+          columns: list(q.columns),
+          createdBy: actorOf(req),
+          ...(q.output !== undefined ? { output: q.output } : {}),
+          ...(q.class_index !== undefined ? { classIndex: q.class_index } : {}),
+          ...(q.transform !== undefined ? { transform: q.transform } : {}),
+          ...(q.missing !== undefined ? { missing: q.missing } : {}),
+          ...(q.baseline !== undefined ? { baseline: numbers(q.baseline, 'baseline') } : {}),
+          ...(q.file !== undefined ? { file: q.file } : {}),
         });
         return reply.code(201).send(m);
       },

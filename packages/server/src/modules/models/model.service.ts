@@ -27,8 +27,16 @@ import { parseStoredJson } from '../../storage/json.js';
 import { shieldKysely } from '../../storage/shield-tables.js';
 import { ulid } from '../../storage/ulid.js';
 import type { WebhookService } from '../webhooks/webhook.service.js';
-import { hookOf } from './model-hooks.js';
+import { loadModelHook } from './model-hooks.js';
 import { createModelStore, type ModelRecord, type ModelRecordWithPackage } from './model.store.js';
+import {
+  importOnnxModel,
+  OnnxImportError,
+  type OnnxImportOptions,
+  type OnnxRuntimeOptions,
+} from './onnx/onnx-import.js';
+import { ONNX_KIND } from './onnx/onnx-package.js';
+import { OnnxBindingError, OnnxRuntimeMissingError } from './onnx/onnx-runtime.js';
 
 /** Rows trained inside the request; larger files train as a background job. */
 export const SYNC_TRAIN_MAX_ROWS = 50_000;
@@ -74,6 +82,12 @@ export interface TrainRequest {
   readonly kind: string;
   readonly label?: string | undefined;
   readonly timeSplit?: string | undefined;
+  readonly createdBy: string;
+}
+
+/** An ONNX import request (see {@link OnnxImportOptions}). */
+export interface OnnxImportRequest extends OnnxImportOptions {
+  readonly name: string;
   readonly createdBy: string;
 }
 
@@ -135,6 +149,11 @@ export interface ModelService {
   ): Promise<ModelView>;
   /** Registers an already built package (CLI `--register`). */
   register(appId: string, name: string, pkg: ModelPackage, createdBy: string): Promise<ModelView>;
+  /**
+   * Imports an ONNX model as a new version (kind onnx) after checking it against its columns:
+   * bad options, an unsupported graph or a missing onnxruntime-node are `bad_request`s.
+   */
+  importOnnx(appId: string, bytes: Uint8Array, req: OnnxImportRequest): Promise<ModelView>;
   job(appId: string, id: string): Promise<TrainJob>;
   deploy(appId: string, id: string): Promise<ModelView>;
   shadow(appId: string, id: string): Promise<ModelView>;
@@ -167,6 +186,12 @@ function parseJsonOr(text: string): unknown {
   } catch {
     return null;
   }
+}
+
+function recordOnly(r: ModelRecord | ModelRecordWithPackage): ModelRecord {
+  if (!('package' in r)) return r;
+  const { package: _p, ...rest } = r;
+  return rest;
 }
 
 function dataError(err: unknown): never {
@@ -223,13 +248,16 @@ export function createModelService(deps: {
   /** Wakes the outbox after a drift alert. */
   readonly wake?: () => void;
   readonly failureOf?: (id: string) => string | undefined;
+  /** How the optional ONNX runtime is reached (tests inject a missing one). */
+  readonly onnx?: OnnxRuntimeOptions;
 }): ModelService {
   const { db, clock } = deps;
   const store = createModelStore(db);
   const jobs = new Set<Promise<unknown>>();
 
-  const view = (r: ModelRecord): ModelView => {
-    const { params, metrics, ...rest } = r;
+  const view = (r: ModelRecord | ModelRecordWithPackage): ModelView => {
+    // the package (an onnx one holds the whole file) is never part of a view: GET it via packageOf
+    const { params, metrics, ...rest } = recordOnly(r);
     const failure = deps.failureOf?.(r.id);
     return {
       ...rest,
@@ -318,8 +346,21 @@ export function createModelService(deps: {
     return out;
   };
 
+  /** Loads the version's hook once to prove it can score live (then frees it). */
+  const checkLoads = async (r: ModelRecordWithPackage, live: boolean, what: string): Promise<void> => {
+    try {
+      (await loadModelHook(r, live, deps.onnx === undefined ? {} : { onnx: deps.onnx })).dispose();
+    } catch (err) {
+      throw new DomainError(
+        'bad_request',
+        `model ${r.id} ${what}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  };
+
   const trainingScores = (r: ModelRecordWithPackage): readonly number[] => {
-    if (r.package === null) return [];
+    // an imported onnx model keeps no training scores: no drift reference
+    if (r.package === null || r.kind === ONNX_KIND) return [];
     try {
       return parseModelPackage(r.package).trainingScores;
     } catch {
@@ -475,6 +516,44 @@ export function createModelService(deps: {
       }
       return save(appId, name, pkg, { source: 'cli', createdBy });
     },
+    async importOnnx(appId, bytes, req) {
+      checkName(req.name);
+      let pkg;
+      try {
+        pkg = await importOnnxModel(bytes, req, deps.onnx);
+      } catch (err) {
+        if (err instanceof OnnxImportError) {
+          throw new DomainError('bad_request', err.message, { details: err.details, cause: err });
+        }
+        if (err instanceof OnnxRuntimeMissingError || err instanceof OnnxBindingError) {
+          throw new DomainError('bad_request', err.message, {
+            details: [{ path: '/runtime', message: 'onnxruntime-node is not installed or not usable' }],
+            cause: err,
+          });
+        }
+        throw err;
+      }
+      return view(
+        await store.insert({
+          appId,
+          name: req.name,
+          kind: ONNX_KIND,
+          params: JSON.stringify({
+            source: 'import',
+            format: 'onnx',
+            file: req.file ?? null,
+            sha256: pkg.sha256,
+            bytes: bytes.length,
+            columns: pkg.features,
+            output: pkg.output,
+            createdBy: req.createdBy,
+          }),
+          metrics: 'null',
+          package: JSON.stringify(pkg),
+          now: clock.now(),
+        }),
+      );
+    },
     async job(appId, id) {
       const r = await db.kysely.selectFrom('job_runs').selectAll().where('id', '=', id).executeTakeFirst();
       const d = r?.details == null ? null : parseJsonOr(r.details);
@@ -495,14 +574,7 @@ export function createModelService(deps: {
     },
     async deploy(appId, id) {
       const r = await find(appId, id);
-      try {
-        hookOf(r, true);
-      } catch (err) {
-        throw new DomainError(
-          'bad_request',
-          `model ${id} cannot be deployed: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }
+      await checkLoads(r, true, 'cannot be deployed');
       const now = clock.now();
       await db.transaction(async (tx) => {
         const s = createModelStore(tx);
@@ -516,14 +588,7 @@ export function createModelService(deps: {
     },
     async shadow(appId, id) {
       const r = await find(appId, id);
-      try {
-        hookOf(r, false);
-      } catch (err) {
-        throw new DomainError(
-          'bad_request',
-          `model ${id} cannot run in shadow mode: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }
+      await checkLoads(r, false, 'cannot run in shadow mode');
       const now = clock.now();
       await db.transaction(async (tx) => {
         const s = createModelStore(tx);
@@ -590,6 +655,12 @@ export function createModelService(deps: {
     async report(appId, id) {
       const r = await find(appId, id);
       if (r.package === null) throw new DomainError('not_found', `model '${id}' has no package`);
+      if (r.kind === ONNX_KIND) {
+        throw new DomainError(
+          'not_found',
+          `model '${id}' is an imported ONNX model and keeps no held-out scores`,
+        );
+      }
       let pkg: ModelPackage;
       try {
         pkg = parseModelPackage(r.package);
