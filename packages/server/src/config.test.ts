@@ -88,6 +88,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: must be between 0 and 65535/);
   });
 
+  it('reads the watch interval: default 3 s, 0 turns it off, under 100 ms is refused', () => {
+    expect(loadConfig({}).watchIntervalMs).toBe(3000);
+    expect(loadConfig({ WATCH_INTERVAL_MS: '0' }).watchIntervalMs).toBe(0);
+    expect(loadConfig({ WATCH_INTERVAL_MS: '250' }).watchIntervalMs).toBe(250);
+    expect(() => loadConfig({ WATCH_INTERVAL_MS: '50' })).toThrow(
+      /WATCH_INTERVAL_MS: must be 0 or at least 100/,
+    );
+  });
+
   it('reads a JSON config file, with the environment winning', () => {
     const dir = tempDir();
     const file = path.join(dir, 'vigil.json');

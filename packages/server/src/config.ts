@@ -57,6 +57,11 @@ export interface Config {
   readonly snapshotIntervalMs: number;
   /** GROUP_COMMIT_MAX: most events written in one transaction (default 512). */
   readonly groupCommitMax: number;
+  /**
+   * WATCH_INTERVAL_MS: how often models, configurations and lists changed by another process (the
+   * CLI, another server on the same database) are looked for (default 3 s; 0 = never).
+   */
+  readonly watchIntervalMs: number;
   readonly webhooks: WebhookConfig;
   /** OUTBOX_DISPATCH: whether this process delivers outbox messages (webhooks); default true. */
   readonly outboxDispatch: boolean;
@@ -98,6 +103,8 @@ export const CONFIG_VARIABLES = {
   RATE_LIMIT_BURST: 'burst size per API key (default 2 x RATE_LIMIT_PER_SEC)',
   SNAPSHOT_INTERVAL_MS: 'feature snapshot interval (default 60000; 0 = only on shutdown)',
   GROUP_COMMIT_MAX: 'most events per group commit (default 512)',
+  WATCH_INTERVAL_MS:
+    'how often models, configurations and lists changed by other processes are picked up (default 3000; 0 = never)',
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true to allow webhook URLs on loopback/private networks (default false)',
   WEBHOOK_TIMEOUT_MS: 'timeout of one webhook delivery attempt (default 10000)',
   WEBHOOK_MAX_ATTEMPTS: 'webhook delivery attempts before the dead letter (default 8)',
@@ -307,6 +314,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
     problems.push({ key: 'SNAPSHOT_INTERVAL_MS', message: 'must be 0 or at least 1000' });
   }
   const groupCommitMax = intIn(get('GROUP_COMMIT_MAX'), 'GROUP_COMMIT_MAX', 512, 1, 10_000, problems);
+  const watchIntervalMs = intIn(get('WATCH_INTERVAL_MS'), 'WATCH_INTERVAL_MS', 3000, 0, 3_600_000, problems);
+  if (watchIntervalMs > 0 && watchIntervalMs < 100) {
+    problems.push({ key: 'WATCH_INTERVAL_MS', message: 'must be 0 or at least 100' });
+  }
   const webhooks: WebhookConfig = Object.freeze({
     allowPrivateNetworks: boolOf(
       get('WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
@@ -341,6 +352,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
     rateLimit: Object.freeze({ perSecond, burst }),
     snapshotIntervalMs,
     groupCommitMax,
+    watchIntervalMs,
     webhooks,
     outboxDispatch,
   });

@@ -43,6 +43,13 @@ import { createModelStateKeeper, type AppModelHook } from './modules/models/mode
 import { createModelService, type ModelService } from './modules/models/model.service.js';
 import { createModelStore } from './modules/models/model.store.js';
 import { createOutbox } from './modules/outbox/outbox.js';
+import {
+  createChangeWatch,
+  createConfigWatchSource,
+  createListWatch,
+  createModelWatchSource,
+  type ChangeWatch,
+} from './modules/watch/change-watch.js';
 import { createOutboxDispatcher, type OutboxDispatcher } from './modules/outbox/outbox-dispatcher.js';
 import { webhookDecisionHook } from './modules/webhooks/webhook-decision-hook.js';
 import { createWebhookService } from './modules/webhooks/webhook.service.js';
@@ -66,6 +73,12 @@ export interface RuntimeOptions {
   readonly sweepIntervalMs?: number;
   /** How often deployed models' live scores are checked for drift (ms, default 1 h; 0: never). */
   readonly driftIntervalMs?: number;
+  /**
+   * How often models, configurations and lists changed by another process are looked for (ms):
+   * default `config.watchIntervalMs` with the wall clock, 0 (never; tests call `watch.check()`)
+   * when a custom clock is given.
+   */
+  readonly watchIntervalMs?: number;
 }
 
 /** The wired server minus the HTTP instance: what `buildApp`, `main.ts` and the CLI share. */
@@ -88,6 +101,8 @@ export interface Runtime extends AppDeps {
   /** Backtests of candidate configurations (background jobs, resumed at start). */
   readonly backtests: BacktestService;
   readonly batches: BatchService;
+  /** Picks up models, configurations and lists changed by other processes (on a timer, or `check()`). */
+  readonly watch: Pick<ChangeWatch, 'check'>;
   /** Drains the commit queue, saves a final feature snapshot and closes the database. */
   close(): Promise<void>;
 }
@@ -143,7 +158,12 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const registry = createListRegistry();
   const apps = createAppService({ db, clock });
   // entries posted with shared: true are shared through the shield's intelligence
-  const lists = createListService({ db, clock, registry, apps, intel: shield.intel });
+  // list writes by other processes (vigil lists import, another server) are picked up by the watch
+  const listWatch = createListWatch({
+    db,
+    lists: createListService({ db, clock, registry, apps, intel: shield.intel }),
+  });
+  const lists = listWatch.lists;
   // One engine per configured app, all sharing one feature store; apps without a stored
   // configuration use the default one. The shield's server-side detectors follow the catalogue.
   const baseEngine =
@@ -155,6 +175,14 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       }));
   // Deployed and shadow models, loaded before the engines are built (their features replay too).
   const modelHooks = createModelHooks(createModelStore(db));
+  const reloadModels = async (appIds: readonly string[]): Promise<void> => {
+    const { changedApps, failures } = await modelHooks.reload();
+    if (failures.length > 0) logger?.error({ failures }, 'stored models that cannot be loaded');
+    applyModels(new Set([...changedApps, ...appIds]));
+  };
+  // registry changes made elsewhere (vigil models deploy, another server) are picked up by the watch
+  const modelSource = createModelWatchSource({ db, reload: reloadModels });
+  await modelSource.prime();
   const modelLoad = await modelHooks.reload();
   if (modelLoad.failures.length > 0)
     logger?.error({ failures: modelLoad.failures }, 'stored models that cannot be loaded');
@@ -218,10 +246,13 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   };
 
   let recovery: RecoveryReport;
+  const configSource = createConfigWatchSource({ db, configs, ...(logger ? { logger } : {}) });
   try {
+    await listWatch.source.prime();
     logger?.info(await lists.load(), 'lists loaded');
     // configurations before replay, so each app's events are replayed through its own engine
     const configReport = await configs.load();
+    configSource.loaded(configReport);
     applyModels(modelHooks.apps());
     if (configReport.invalid.length > 0)
       logger?.warn(configReport, 'stored configurations that no longer validate');
@@ -230,7 +261,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     } catch (err) {
       logger?.warn({ err }, 'feature snapshot unusable; rebuilding features from the whole event log');
       engine = buildEngines();
-      await configs.load();
+      configSource.loaded(await configs.load());
       applyModels(modelHooks.apps());
       recovery = await recoverFeatures(
         { db, engine, store: engine.store, companion: modelStates },
@@ -263,11 +294,11 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     webhooks,
     wake: () => dispatcher.wake(),
     failureOf: (id) => modelHooks.failureOf(id),
-    onChange: async (appId) => {
-      const { changedApps, failures } = await modelHooks.reload();
-      if (failures.length > 0) logger?.error({ failures }, 'stored models that cannot be loaded');
-      applyModels(new Set([...changedApps, appId]));
-    },
+    onChange: (appId) => modelSource.reloadNow([appId]),
+  });
+  const watch = createChangeWatch({
+    sources: [modelSource, configSource, listWatch.source],
+    ...(logger ? { logger } : {}),
   });
   const driftMs = opts.driftIntervalMs ?? 3_600_000;
   const driftTimer =
@@ -367,6 +398,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     models,
     backtests,
     batches,
+    watch,
     isReady: () => !closed,
     ...(logger ? { logger } : {}),
     async close() {
@@ -376,6 +408,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       clearInterval(pruneTimer);
       if (driftTimer !== undefined) clearInterval(driftTimer);
       try {
+        await watch.stop();
         await stopSweeper?.();
         await models.idle();
         await batches.close();
@@ -390,5 +423,6 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   };
   if (config.outboxDispatch) dispatcher.start();
   await batches.start();
+  watch.start(opts.watchIntervalMs ?? (opts.clock === undefined ? config.watchIntervalMs : 0));
   return runtime;
 }

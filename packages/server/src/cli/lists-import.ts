@@ -489,7 +489,7 @@ Loads a public list into the block/allow lists. <kind> is one of: ${LIST_KINDS.j
   --json      print the summary as JSON
 
 Writes 1,000 rows per transaction and reports every bad line. A running server sees the entries
-after a restart or POST /v1/lists/reload (admin key).
+within WATCH_INTERVAL_MS (default 3 s), or at once after POST /v1/lists/reload (admin key).
 
 Examples:
   vigil lists import ip tor-exit-nodes.txt --label tor --replace
