@@ -10,6 +10,10 @@ import {
 import { createFakeClock } from '../../testing/fake-clock.js';
 import { createModelHooks } from './model-hooks.js';
 import { createModelService } from './model.service.js';
+import { createModelStore } from './model.store.js';
+import { classifierOnnx } from './onnx/logistic-onnx.fixture.js';
+import { createOnnxPackage, parseOnnxPackage } from './onnx/onnx-package.js';
+import { skipOnnx } from './onnx/onnx-runtime.fixture.js';
 
 const table = createTable(
   ['amount', 'is_fraud'],
@@ -59,6 +63,49 @@ function contract(open: () => Promise<TestDatabase>): void {
       ['2', false],
     ]);
     await expect(svc.get('app1', 'nope')).rejects.toThrow(/no model 'nope'/);
+  });
+
+  it('keeps an onnx package (base64 text, here 3 MB) byte for byte', async () => {
+    await t.db.kysely.insertInto('apps').values({ id: 'app2', name: 'app2', created_at: 0 }).execute();
+    const bytes = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7919) & 0xff);
+    const pkg = createOnnxPackage(bytes, {
+      features: ['amount'],
+      input: { name: 'x', type: 'float32', batch: null },
+      output: { name: 'y', width: 1, index: 0, transform: 'none' },
+      missing: null,
+      baseline: null,
+      training: { source: 'import', file: 'big.onnx', bytes: bytes.length },
+    });
+    const store = createModelStore(t.db);
+    const r = await store.insert({
+      appId: 'app2',
+      name: 'big',
+      kind: 'onnx',
+      params: '{}',
+      metrics: 'null',
+      package: JSON.stringify(pkg),
+      now: 1,
+    });
+    expect(r).toMatchObject({ kind: 'onnx', version: 1 });
+    const back = parseOnnxPackage((await store.get('app2', r.id))!.package).bytes;
+    expect(Buffer.from(back).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it.skipIf(skipOnnx)('imports, deploys and loads an onnx model', async () => {
+    await t.db.kysely.insertInto('apps').values({ id: 'app3', name: 'app3', created_at: 0 }).execute();
+    const hooks = createModelHooks(createModelStore(t.db));
+    const svc = createModelService({
+      db: t.db,
+      clock: createFakeClock(Date.UTC(2026, 0, 1)),
+      onChange: async () => void (await hooks.reload()),
+    });
+    const m = await svc.importOnnx('app3', classifierOnnx([0.01, 1], -1), {
+      name: 'lr',
+      columns: ['amount', 'hour'],
+      createdBy: 'test',
+    });
+    await svc.deploy('app3', m.id);
+    expect(hooks.forApp('app3').map((h) => [h.id, h.version, h.live])).toEqual([['lr', '1', true]]);
   });
 }
 

@@ -73,6 +73,8 @@ describe.skipIf(skipOnnx)('onnx import (onnxruntime-node)', () => {
     expect(pkg.sha256).toMatch(/^[0-9a-f]{64}$/);
     const text = JSON.stringify(pkg);
     expect(isOnnxPackage(text)).toBe(true);
+    expect(isOnnxPackage(JSON.stringify(pkg, null, 2))).toBe(true);
+    expect(isOnnxPackage('{"format":"vigil.model-package"}')).toBe(false);
     expect(parseOnnxPackage(text).bytes).toEqual(bytes);
     // one-column output, double input, batch fixed at 1, an explicit sigmoid
     expect((await importOnnxModel(logisticOnnx([...W], 0.1), { columns: [...COLS] })).output).toEqual({

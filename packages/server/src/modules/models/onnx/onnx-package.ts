@@ -139,7 +139,7 @@ export function createOnnxPackage(bytes: Uint8Array, parts: OnnxPackageParts): O
  * @example if (isOnnxPackage(JSON.parse(text))) ...
  */
 export function isOnnxPackage(x: unknown): boolean {
-  if (typeof x === 'string') return x.includes(`"format":"${ONNX_PACKAGE_FORMAT}"`);
+  if (typeof x === 'string') return /"format"\s*:\s*"vigil\.onnx-package"/.test(x);
   return isRecord(x) && x['format'] === ONNX_PACKAGE_FORMAT;
 }
 
