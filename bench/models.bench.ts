@@ -10,6 +10,8 @@
  * If Debian's python3 has scikit-learn (python3-sklearn), its IsolationForest,
  * HistGradientBoostingClassifier and RandomForestClassifier train on the same rows with matching
  * settings and are timed against Vigil's (medians of 5 runs; see src/models/sklearn.ts).
+ * If the optional onnxruntime-node is installed, a logistic regression exported as ONNX is imported
+ * through the registry and timed as live scoring runs it (src/models/onnx-live.ts); else one skip line.
  * Prints one JSON line per model, the sequence model's per-scenario lines, and last
  * `{"bench":"models",...}`.
  */
@@ -23,6 +25,7 @@ import {
   trainRandomForest,
 } from '@vigil/engine';
 import { measureLatency, type Latency } from './src/models/latency.js';
+import { benchOnnx } from './src/models/onnx-live.js';
 import { runSequenceSim } from './src/models/sequence-sim.js';
 import { compareWithSklearn, printSklearnComparison, sklearnSummaryKeys } from './src/models/sklearn.js';
 import { sliceRows, syntheticTable } from './src/models/synthetic-data.js';
@@ -176,6 +179,28 @@ report(
   },
 );
 
+// an imported ONNX model, scored per event through the live hook (optional runtime)
+const onnx = await benchOnnx({ xTrain, yTrain, xTest, yTest, cols, samples: Math.min(samples, 10_000) });
+if (onnx.ok) {
+  report(
+    {
+      model: 'onnx',
+      trainMs: onnx.trainMs,
+      latency: onnx.live,
+      auc: onnx.auc,
+      aucOf: 'label, held-out 20% (logistic regression)',
+    },
+    {
+      graph: 'MatMul+Add+Sigmoid',
+      onnxruntime_node: onnx.version,
+      async_api_p50_us: onnx.async.p50,
+      async_api_p99_us: onnx.async.p99,
+    },
+  );
+} else {
+  console.log(JSON.stringify({ model: 'onnx', skipped: `onnxruntime-node not available: ${onnx.reason}` }));
+}
+
 // scikit-learn on the same table, when Debian's python3-sklearn is there (src/models/sklearn.ts)
 const sklearn = compareWithSklearn(t, { cut, seed });
 printSklearnComparison(sklearn);
@@ -192,4 +217,8 @@ for (const s of sim.scenarios) summary[`gru_auc_${s.scenario}`] = round(s.rocAuc
 Object.assign(summary, sklearnSummaryKeys(sklearn));
 summary['target_gbdt_p50_le_10us'] = by('gbdt').latency.p50 <= 10;
 summary['target_iforest_p50_le_10us'] = by('iforest').latency.p50 <= 10;
+if (onnx.ok) {
+  summary['onnx_async_api_p50_us'] = onnx.async.p50;
+  summary['onnx_async_api_p99_us'] = onnx.async.p99;
+}
 console.log(JSON.stringify(summary));

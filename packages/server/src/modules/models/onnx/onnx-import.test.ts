@@ -44,7 +44,11 @@ describe('onnx import without the runtime', () => {
 
   it('a changed internal binding is refused by name, never used', async () => {
     const bytes = classifierOnnx([...W], 0.1);
-    const reshaped = { binding: () => ({ binding: { binding: {} }, version: '9.9.9' }) };
+    // a public surface that looks right (no runtime needed) over a binding that does not
+    const reshaped = {
+      importer: () => Promise.resolve({ InferenceSession: { create: () => undefined }, Tensor: class {} }),
+      binding: () => ({ binding: { binding: {} }, version: '9.9.9' }),
+    };
     await expect(importOnnxModel(bytes, { columns: [...COLS] }, reshaped)).rejects.toThrow(OnnxBindingError);
     await expect(loadOnnxSyncRuntime(reshaped)).rejects.toThrow(
       /onnxruntime-node 9\.9\.9's internal binding is not the one live ONNX scoring was written for \(1\.30\.0\): dist\/binding\.js exports no initOrt\(\) or binding\.InferenceSession/,
