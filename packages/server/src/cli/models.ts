@@ -25,7 +25,7 @@ export const MODELS_HELP = `Usage: vigil models list --app <id> [--json]
                            [--missing <number>] [--baseline <v1,v2,...>] [--json]
 
 Manages the model registry in the database. A running server applies changes made through
-its API at once; changes made here take effect when the server next starts.
+its API at once, and changes made here within WATCH_INTERVAL_MS (default 3 s).
 
 import   stores a model trained elsewhere (ONNX) as a new version, deployable like any other.
          --columns: the live feature names fed to its single [rows, features] float input, in
