@@ -201,6 +201,34 @@ describe.skipIf(skipOnnx)('ONNX models in the registry, live (onnxruntime-node)'
       /imported ONNX model and keeps no held-out scores/,
     );
 
+    // a backtest replays the app's events with the onnx model on both sides
+    const bt = await s.call('POST', '/v1/backtests', {
+      key: shop.apiKey,
+      body: {
+        // the candidate runs the live onnx model in shadow mode: its outcomes move where it counted
+        config: { models: { modes: { 'fraud-onnx': 'shadow' } } },
+        from: new Date(t0 - 60_000).toISOString(),
+        to: new Date(t0 + 3_600_000).toISOString(),
+      },
+    });
+    expect(bt.statusCode, bt.body).toBe(202);
+    let job: {
+      status: string;
+      result?: { events: { compared: number; changed: number } };
+    } = {
+      status: 'running',
+    };
+    for (let i = 0; i < 300 && job.status !== 'done' && job.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      job = (
+        await s.call('GET', `/v1/backtests/${bt.json<{ id: string }>().id}`, { key: shop.apiKey })
+      ).json();
+    }
+    expect(job.status, JSON.stringify(job)).toBe('done');
+    // five sequences of six events were posted to this app (pre, shadow, live, v2, rollback)
+    expect(job.result?.events.compared).toBe(5 * 6);
+    expect(job.result?.events.changed).toBeGreaterThan(0);
+
     // backtests share the stateless onnx hook; another app sees nothing
     const hooks = createModelHooks(createModelStore(s.rt.db));
     expect((await hooks.reload()).failures.filter((f) => f.appId === shop.id)).toEqual([]);
