@@ -67,11 +67,14 @@ const log = (s = ''): void => {
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 const fmtInt = (x: number): string => Math.round(x).toLocaleString('en-US');
 
-/** CPU seconds (user + system, all threads) a process has used so far; undefined off Linux. */
-function cpuSeconds(pid: number | undefined): number | undefined {
+/**
+ * CPU seconds (user + system) a process has used so far, all threads, or with `mainThread` only
+ * its main thread (the event loop: what caps a Node server's throughput); undefined off Linux.
+ */
+function cpuSeconds(pid: number | undefined, mainThread = false): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of /proc/<pid>/stat (11 and 12 after the command)
     return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -169,6 +172,7 @@ try {
   };
   const commitsBefore = await commitMetrics(vigil.url);
   const vigilCpu0 = cpuSeconds(vigil.proc.pid);
+  const vigilMain0 = cpuSeconds(vigil.proc.pid, true);
   const vigilFig = await load({
     url: vigil.url,
     connections: CONNECTIONS,
@@ -177,10 +181,14 @@ try {
     headers: auth,
   });
   const vigilCpu = (cpuSeconds(vigil.proc.pid) ?? Number.NaN) - (vigilCpu0 ?? Number.NaN);
+  const vigilMain = (cpuSeconds(vigil.proc.pid, true) ?? Number.NaN) - (vigilMain0 ?? Number.NaN);
   log(describe('vigil', vigilFig));
   if (Number.isFinite(bareCpu) && Number.isFinite(vigilCpu)) {
     log(
       `server CPU during the runs: bare ${bareCpu.toFixed(1)} s (${fmtInt(bareFig.ok / bareCpu)} requests per CPU-second), vigil ${vigilCpu.toFixed(1)} s (${fmtInt(vigilFig.ok / vigilCpu)} decisions per CPU-second; ratio per CPU-second ${round(vigilFig.ok / vigilCpu / (bareFig.ok / bareCpu), 3)})`,
+    );
+    log(
+      `vigil CPU per decision: ${((vigilCpu / vigilFig.ok) * 1e6).toFixed(1)} µs in all threads, ${((vigilMain / vigilFig.ok) * 1e6).toFixed(1)} µs on the event loop (main thread ${((vigilMain / vigilFig.seconds) * 100).toFixed(0)}% busy); bare ${((bareCpu / bareFig.ok) * 1e6).toFixed(1)} µs per request`,
     );
   }
   const statsAfter = (await (await fetch(`${vigil.url}/v1/stats`, { headers: auth })).json()) as {

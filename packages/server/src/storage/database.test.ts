@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, startWalCheckpoints } from './database.js';
 
@@ -17,9 +18,21 @@ function tempFile(): string {
 
 describe('SQLite WAL checkpoints', () => {
   it('turns auto-checkpointing off and exposes the connection', async () => {
-    const db = await openDatabase({ kind: 'sqlite', file: tempFile() });
+    const db = await openDatabase({ kind: 'sqlite', file: tempFile() }, { workerThread: false });
     expect(db.sqlite?.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     expect(db.sqlite?.pragma('journal_mode', { simple: true })).toBe('wal');
+    await db.close();
+  });
+
+  it('on the worker thread, turns it off there too and keeps only a read connection on this thread', async () => {
+    const db = await openDatabase({ kind: 'sqlite', file: tempFile() });
+    expect(db.sqlite).toBeUndefined();
+    expect(db.readSqlite?.pragma('journal_mode', { simple: true })).toBe('wal');
+    const on = async (pragma: string) =>
+      (await sql<Record<string, unknown>>`${sql.raw(`PRAGMA ${pragma}`)}`.execute(db.kysely)).rows[0];
+    expect(await on('wal_autocheckpoint')).toEqual({ wal_autocheckpoint: 0 });
+    expect(await on('synchronous')).toEqual({ synchronous: 1 });
+    expect(await on('foreign_keys')).toEqual({ foreign_keys: 1 });
     await db.close();
   });
 

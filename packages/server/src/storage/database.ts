@@ -7,6 +7,7 @@ import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { DB } from './schema.js';
+import { openSqliteWriter, type BulkRunner } from './sqlite-writer.js';
 
 const require = createRequire(import.meta.url);
 
@@ -33,6 +34,17 @@ export interface Db {
    * transaction); absent on PostgreSQL. Hot write paths use cached prepared statements on it.
    */
   readonly sqlite?: SqliteDatabase.Database;
+  /**
+   * Inside a transaction on a SQLite file's worker connection: runs a statement over many rows in
+   * one round trip to the thread (the group commit's inserts).
+   */
+  readonly bulk?: BulkRunner;
+  /**
+   * SQLite files on a worker thread: a connection on the calling thread for hot reads of committed
+   * rows that must not queue behind the worker's transaction (the ingest's duplicate-id lookups).
+   * Read-only by contract: writing on it would contend with the worker for the write lock.
+   */
+  readonly readSqlite?: SqliteDatabase.Database;
 }
 
 /**
@@ -48,7 +60,12 @@ export function rawSqlite(db: Db): SqliteDatabase.Database | undefined {
   return db.inTransaction || !sqlite.inTransaction ? sqlite : undefined;
 }
 
-function txDb(trx: Transaction<DB>, dialect: Dialect, sqlite: SqliteDatabase.Database | undefined): Db {
+function txDb(
+  trx: Transaction<DB>,
+  dialect: Dialect,
+  sqlite: SqliteDatabase.Database | undefined,
+  bulk?: BulkRunner,
+): Db {
   const db: Db = {
     kysely: trx,
     dialect,
@@ -56,6 +73,7 @@ function txDb(trx: Transaction<DB>, dialect: Dialect, sqlite: SqliteDatabase.Dat
     transaction: (fn) => fn(db),
     close: async () => {},
     ...(sqlite === undefined ? {} : { sqlite }),
+    ...(bulk === undefined ? {} : { bulk }),
   };
   return db;
 }
@@ -177,6 +195,12 @@ function pgTypes(): pg.TypeOverrides {
 export interface OpenDatabaseOptions {
   /** PostgreSQL pool size (default 10). */
   readonly poolSize?: number;
+  /**
+   * SQLite files: run every statement on a connection in a worker thread (default true), so
+   * inserts, COMMITs and queries never block the event loop (see storage/sqlite-writer.ts).
+   * `:memory:` databases always run on the calling thread.
+   */
+  readonly workerThread?: boolean;
 }
 
 /**
@@ -197,6 +221,24 @@ export async function openDatabase(config: DatabaseConfig, opts: OpenDatabaseOpt
       sqlite.pragma('busy_timeout = 5000');
       const stopCheckpoints =
         config.file === ':memory:' ? async () => {} : startWalCheckpoints(sqlite, { file: config.file });
+      if (config.file !== ':memory:' && opts.workerThread !== false) {
+        // every statement runs on the worker's connection; this one set the file up, serves the
+        // duplicate-id lookups (readSqlite) and checkpoints if the checkpoint thread cannot start
+        const w = openSqliteWriter(config.file);
+        return {
+          kysely: w.kysely,
+          dialect: 'sqlite',
+          inTransaction: false,
+          transaction: (fn) =>
+            w.kysely.transaction().execute((trx) => fn(txDb(trx, 'sqlite', undefined, w.bulk))),
+          readSqlite: sqlite,
+          close: async () => {
+            await w.close();
+            await stopCheckpoints();
+            sqlite.close();
+          },
+        };
+      }
       const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
       return wrap(
         kysely,

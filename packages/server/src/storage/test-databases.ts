@@ -36,11 +36,19 @@ export async function probePostgres(): Promise<{ readonly ok: boolean; readonly 
   }
 }
 
-/** A migrated database in a new temporary SQLite file. */
-export async function createSqliteTestDatabase(): Promise<TestDatabase> {
+/**
+ * A migrated database in a new temporary SQLite file; statements run on a worker thread as in the
+ * server unless `workerThread: false` (the calling thread's own connection).
+ */
+export async function createSqliteTestDatabase(
+  opts: { readonly workerThread?: boolean } = {},
+): Promise<TestDatabase> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-test-'));
   const config: DatabaseConfig = { kind: 'sqlite', file: path.join(dir, 'vigil.db') };
-  const db = await openDatabase(config);
+  const db = await openDatabase(
+    config,
+    opts.workerThread === undefined ? {} : { workerThread: opts.workerThread },
+  );
   await migrateToLatest(db);
   return {
     config,

@@ -184,6 +184,43 @@ function ingestContract(open: () => Promise<TestDatabase>): void {
     expect(await countEvents(t.db, app)).toBe(2);
   });
 
+  it('scores the next batch while one commits: a resubmitted id waits for the first, commits keep scoring order', async () => {
+    const app = ulid();
+    let entered: () => void = () => {};
+    const firstEntered = new Promise<void>((r) => (entered = r));
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const { db, transactions } = instrument(t.db, async (n) => {
+      if (n === 1) {
+        entered();
+        await gate;
+      }
+    });
+    const ingest = createEventIngest({ db, engine: createEngine(), clock });
+    const a = ingest.submit(app, { id: 'p1', type: 'login', user: 'pu' });
+    await firstEntered; // p1's commit is under way and held
+    const again = ingest.submit(app, { id: 'p1', type: 'login', user: 'pu' });
+    const b = ingest.submit(app, { id: 'p2', type: 'login', user: 'pu' });
+    let exclusiveRan = false;
+    const ex = ingest.exclusive(async () => {
+      exclusiveRan = true;
+      return ingest.lastSeq();
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(exclusiveRan).toBe(false);
+    release();
+    const [ra, ragain, rb] = await Promise.all([a, again, b]);
+    expect(ok(ra).duplicate).toBe(false);
+    expect(ok(ragain)).toEqual({ ok: true, json: ok(ra).json, duplicate: true });
+    expect(ok(rb).duplicate).toBe(false);
+    const seenSeq = await ex;
+    expect(transactions()).toBe(2);
+    const listed = await createEventStore(t.db).listEvents({ appId: app, limit: 10 });
+    expect(listed.items.map((e) => e.id)).toEqual(['p2', 'p1']); // newest first: p2 committed after p1
+    expect(seenSeq).toBe(listed.items[0]!.seq);
+    await ingest.close();
+  });
+
   it('exclusive tasks run between commits, after everything queued before them', async () => {
     const app = ulid();
     const ingest = createEventIngest({ db: t.db, engine: createEngine(), clock });

@@ -64,6 +64,11 @@ export interface EventIngestOptions {
   readonly lastSeq?: number;
   /** Called when a group commit fails (its callers get `unavailable`). */
   readonly onCommitError?: (err: unknown) => void;
+  /**
+   * Group commits that may be in flight at once (default 2): the next batch is checked and scored
+   * while the previous one commits; commits still happen one at a time, in scoring order.
+   */
+  readonly maxInFlight?: number;
 }
 
 interface EventItem {
@@ -144,6 +149,20 @@ export function createEventIngest(
     setImmediate(() => void run());
   }
 
+  const maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
+  /** Commits under way, oldest first. */
+  const inFlight: Promise<void>[] = [];
+  /** Keys of scored events whose commit is under way, and the item that will settle them. */
+  const committing = new Map<string, EventItem>();
+  /** Later submits of a key that is committing: answered with its decision once it settles. */
+  const waitingFor = new Map<string, EventItem[]>();
+  /** The newest commit (never rejects); the next one starts after it. */
+  let lastCommit: Promise<void> = Promise.resolve();
+
+  async function drain(): Promise<void> {
+    while (inFlight.length > 0) await inFlight[0];
+  }
+
   async function run(): Promise<void> {
     scheduled = false;
     running = true;
@@ -152,6 +171,7 @@ export function createEventIngest(
         const head = queue[0]!;
         if (head.kind === 'task') {
           queue.shift();
+          await drain();
           await head.run();
           continue;
         }
@@ -161,7 +181,17 @@ export function createEventIngest(
           batch.push(item);
         }
         queue = queue.slice(batch.length);
-        await flush(batch);
+        const prepared = await prepare(batch);
+        if (prepared === undefined) continue;
+        // commit settles its own callers; anything it still throws is reported, never left floating
+        const done: Promise<void> = prepared.commit
+          .catch((err: unknown) => opts.onCommitError?.(err))
+          .finally(() => {
+            const i = inFlight.indexOf(done);
+            if (i >= 0) void inFlight.splice(i, 1);
+          });
+        inFlight.push(done);
+        if (inFlight.length >= maxInFlight) await inFlight[0];
       }
     } finally {
       running = false;
@@ -169,12 +199,24 @@ export function createEventIngest(
     }
   }
 
-  async function flush(batch: readonly EventItem[]): Promise<void> {
-    // 1. the same id twice in this batch: later ones wait for the first
+  /**
+   * Checks and scores a batch (in arrival order; this updates the feature store) and returns its
+   * commit, which runs after every earlier one (wrapped: an async function would wait for it).
+   * Undefined when nothing needs committing.
+   */
+  async function prepare(
+    batch: readonly EventItem[],
+  ): Promise<{ readonly commit: Promise<void> } | undefined> {
+    // 1. the same id twice in this batch: later ones wait for the first; an id already
+    // committing in an earlier batch waits for that one
     const first = new Map<string, EventItem>();
     const followers = new Map<string, EventItem[]>();
     for (const item of batch) {
-      if (!first.has(item.key)) first.set(item.key, item);
+      if (committing.has(item.key)) {
+        const list = waitingFor.get(item.key) ?? [];
+        list.push(item);
+        waitingFor.set(item.key, list);
+      } else if (!first.has(item.key)) first.set(item.key, item);
       else {
         const list = followers.get(item.key) ?? [];
         list.push(item);
@@ -183,6 +225,11 @@ export function createEventIngest(
     }
     const settle = (key: string, r: IngestResult | { error: unknown }) => {
       const items = [first.get(key)!, ...(followers.get(key) ?? [])];
+      if (committing.get(key) === items[0]) {
+        committing.delete(key);
+        items.push(...(waitingFor.get(key) ?? []));
+        waitingFor.delete(key);
+      }
       items.forEach((item, i) => {
         if ('error' in r) item.reject(r.error);
         else if (i === 0) item.resolve(r);
@@ -218,9 +265,9 @@ export function createEventIngest(
     } catch (err) {
       opts.onCommitError?.(err);
       for (const key of first.keys()) settle(key, { error: unavailable(err) });
-      return;
+      return undefined;
     }
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) return undefined;
 
     // 3. score in arrival order (this updates the feature store)
     const scored: { item: EventItem; decision: Decision; json: string }[] = [];
@@ -232,9 +279,23 @@ export function createEventIngest(
         settle(item.key, { error: err });
       }
     }
-    if (scored.length === 0) return;
+    if (scored.length === 0) return undefined;
+    for (const { item } of scored) committing.set(item.key, item);
+    // commits run one after another in scoring order, so log order is the feature store's order
+    const previous = lastCommit;
+    const committed = (async () => {
+      await previous;
+      await commit(scored, settle);
+    })();
+    lastCommit = committed.catch(() => undefined);
+    return { commit: committed };
+  }
 
-    // 4. one transaction for the whole batch
+  /** 4-5. One transaction for the whole batch, then the answers. */
+  async function commit(
+    scored: readonly { item: EventItem; decision: Decision; json: string }[],
+    settle: (key: string, r: IngestResult | { error: unknown }) => void,
+  ): Promise<void> {
     const now = clock.now();
     const started = performance.now();
     let seqs: Map<string, number>;
@@ -391,9 +452,11 @@ export function createEventIngest(
     lastSeq: () => lastSeq,
     async close() {
       closing = true;
-      while (running || scheduled || queue.length > 0) {
-        if (!running && !scheduled) schedule();
-        await idle;
+      for (;;) {
+        if (running || scheduled) await idle;
+        else if (queue.length > 0) schedule();
+        else if (inFlight.length > 0) await inFlight[0];
+        else break;
       }
     },
   };

@@ -32,10 +32,13 @@ const dec = (r: NewEventRow, seq: number): NewDecisionRow => ({
   ],
 });
 
-describe('event store on SQLite (cached prepared statements)', () => {
+describe.each([
+  { mode: 'cached prepared statements on the calling thread', workerThread: false },
+  { mode: 'bulk statements on the worker thread', workerThread: true },
+])('event store on SQLite ($mode)', ({ workerThread }) => {
   let t: TestDatabase;
   beforeAll(async () => {
-    t = await createSqliteTestDatabase();
+    t = await createSqliteTestDatabase({ workerThread });
   });
   afterAll(() => t.cleanup());
 
@@ -78,7 +81,7 @@ describe('event store on SQLite (cached prepared statements)', () => {
       throw new Error('other rolls back');
     });
     await new Promise((r) => setTimeout(r, 10));
-    expect(t.db.sqlite?.inTransaction).toBe(true);
+    if (!workerThread) expect(t.db.sqlite?.inTransaction).toBe(true);
     const write = createEventStore(t.db).insertNew([ev(app, 'x1')]);
     release();
     await expect(other).rejects.toThrow('other rolls back');

@@ -208,25 +208,57 @@ interface SqliteStatements {
   readonly findPayload: SqliteDatabase.Statement<[string, string], { payload: string }>;
 }
 
+const INSERT_EVENT_SQL = `INSERT INTO events (app_id, id, type, at, user_id, received_at, payload, wallet, device)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (app_id, id) DO NOTHING RETURNING seq`;
+const INSERT_DECISION_SQL = `INSERT INTO decisions (event_seq, app_id, event_id, user_id, type, at, risk, score, level, outcome, flag,
+         created_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_SIGNAL_SQL = `INSERT INTO signals (decision_seq, idx, app_id, user_id, code, score, category, severity, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+function eventParams(r: NewEventRow): EventParams {
+  const { wallet, device } = entityColumns(r);
+  return [r.appId, r.id, r.type, r.at, r.userId, r.receivedAt, r.payload, wallet, device];
+}
+
+function decisionParams(r: NewDecisionRow): DecisionParams {
+  return [
+    r.eventSeq,
+    r.appId,
+    r.eventId,
+    r.userId,
+    r.type,
+    r.at,
+    r.risk,
+    r.score,
+    r.level,
+    r.outcome,
+    r.flag,
+    r.createdAt,
+    r.payload,
+  ];
+}
+
+function signalParams(rows: readonly NewDecisionRow[]): SignalParams[] {
+  const out: SignalParams[] = [];
+  for (const r of rows) {
+    for (let idx = 0; idx < r.signals.length; idx++) {
+      const sig = r.signals[idx]!;
+      out.push([r.eventSeq, idx, r.appId, r.userId, sig.code, sig.score, sig.category, sig.severity, r.at]);
+    }
+  }
+  return out;
+}
+
 const sqliteStatementCache = new WeakMap<SqliteDatabase.Database, SqliteStatements>();
 
 function sqliteStatements(sqlite: SqliteDatabase.Database): SqliteStatements {
   let s = sqliteStatementCache.get(sqlite);
   if (s === undefined) {
     s = {
-      insertEvent: sqlite.prepare<EventParams, { seq: number }>(
-        `INSERT INTO events (app_id, id, type, at, user_id, received_at, payload, wallet, device)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (app_id, id) DO NOTHING RETURNING seq`,
-      ),
-      insertDecision: sqlite.prepare<DecisionParams>(
-        `INSERT INTO decisions (event_seq, app_id, event_id, user_id, type, at, risk, score, level, outcome, flag,
-         created_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      insertSignal: sqlite.prepare<SignalParams>(
-        `INSERT INTO signals (decision_seq, idx, app_id, user_id, code, score, category, severity, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      insertEvent: sqlite.prepare<EventParams, { seq: number }>(INSERT_EVENT_SQL),
+      insertDecision: sqlite.prepare<DecisionParams>(INSERT_DECISION_SQL),
+      insertSignal: sqlite.prepare<SignalParams>(INSERT_SIGNAL_SQL),
       findPayload: sqlite.prepare<[string, string], { payload: string }>(
         `SELECT d.payload AS payload FROM events e JOIN decisions d ON d.event_seq = e.seq
          WHERE e.app_id = ? AND e.id = ?`,
@@ -257,21 +289,20 @@ export function createEventStore(db: Db): EventStore {
   return {
     async insertNew(rows) {
       const seqs = new Map<string, number>();
+      if (db.bulk !== undefined) {
+        const [inserted] = await db.bulk.run([
+          { sql: INSERT_EVENT_SQL, rows: rows.map(eventParams), get: true },
+        ]);
+        rows.forEach((r, i) => {
+          const row = inserted?.[i];
+          if (row !== null && row !== undefined) seqs.set(eventKey(r.appId, r.id), Number(row['seq']));
+        });
+        return seqs;
+      }
       const st = raw();
       if (st !== undefined) {
         for (const r of rows) {
-          const { wallet, device } = entityColumns(r);
-          const inserted = st.insertEvent.get(
-            r.appId,
-            r.id,
-            r.type,
-            r.at,
-            r.userId,
-            r.receivedAt,
-            r.payload,
-            wallet,
-            device,
-          );
+          const inserted = st.insertEvent.get(...eventParams(r));
           if (inserted !== undefined) seqs.set(eventKey(r.appId, r.id), Number(inserted.seq));
         }
         return seqs;
@@ -300,39 +331,17 @@ export function createEventStore(db: Db): EventStore {
     },
 
     async insertDecisions(rows) {
+      if (db.bulk !== undefined) {
+        await db.bulk.run([
+          { sql: INSERT_DECISION_SQL, rows: rows.map(decisionParams) },
+          { sql: INSERT_SIGNAL_SQL, rows: signalParams(rows) },
+        ]);
+        return;
+      }
       const st = raw();
       if (st !== undefined) {
-        for (const r of rows) {
-          st.insertDecision.run(
-            r.eventSeq,
-            r.appId,
-            r.eventId,
-            r.userId,
-            r.type,
-            r.at,
-            r.risk,
-            r.score,
-            r.level,
-            r.outcome,
-            r.flag,
-            r.createdAt,
-            r.payload,
-          );
-          for (let idx = 0; idx < r.signals.length; idx++) {
-            const sig = r.signals[idx]!;
-            st.insertSignal.run(
-              r.eventSeq,
-              idx,
-              r.appId,
-              r.userId,
-              sig.code,
-              sig.score,
-              sig.category,
-              sig.severity,
-              r.at,
-            );
-          }
-        }
+        for (const r of rows) st.insertDecision.run(...decisionParams(r));
+        for (const p of signalParams(rows)) st.insertSignal.run(...p);
         return;
       }
       for (const part of chunks(rows, decisionsPerInsert)) {
@@ -377,7 +386,7 @@ export function createEventStore(db: Db): EventStore {
 
     async findDecisionPayloads(appId, eventIds) {
       const out = new Map<string, string>();
-      const st = raw();
+      const st = db.readSqlite !== undefined && !db.inTransaction ? sqliteStatements(db.readSqlite) : raw();
       if (st !== undefined) {
         for (const id of eventIds) {
           const r = st.findPayload.get(appId, id);

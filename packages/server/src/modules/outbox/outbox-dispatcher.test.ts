@@ -350,8 +350,9 @@ describe('outbox dispatcher', () => {
     const outbox = createOutbox({ clock, onEnqueued: () => d.wake() });
 
     const settle = async () => {
-      // let the tick's promise chain finish
-      for (let i = 0; i < 50 && sched.pending().length === 0; i++) await new Promise((r) => setImmediate(r));
+      // let the tick's promise chain finish (its queries make round trips to the SQLite thread)
+      const until = Date.now() + 5000;
+      while (sched.pending().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
     };
     expect(sched.runAll()).toEqual([0]);
     await settle();

@@ -157,10 +157,11 @@ function upsert(k: Kysely<DB>, rows: readonly Row[]) {
 type UserParams = Row[(typeof USER_COLUMNS)[number]][];
 const upsertStatements = new WeakMap<SqliteDatabase.Database, SqliteDatabase.Statement<UserParams>>();
 
-/** The one-row upsert (the same SQL Kysely builds) prepared once per SQLite connection. */
-function sqliteUpsert(k: Kysely<DB>, sqlite: SqliteDatabase.Database): SqliteDatabase.Statement<UserParams> {
-  let st = upsertStatements.get(sqlite);
-  if (st === undefined) {
+let upsertSqlText: string | undefined;
+
+/** The one-row SQLite upsert's SQL (the same Kysely builds), checked to bind the columns in order. */
+function upsertSql(k: Kysely<DB>): string {
+  if (upsertSqlText === undefined) {
     const probe: Row = {
       app_id: '',
       user_id: '',
@@ -182,7 +183,16 @@ function sqliteUpsert(k: Kysely<DB>, sqlite: SqliteDatabase.Database): SqliteDat
     if (compiled.parameters.length !== USER_COLUMNS.length || !compiled.sql.includes(columns)) {
       throw new Error(`the users upsert does not bind ${columns} in order: ${compiled.sql}`);
     }
-    st = sqlite.prepare<UserParams>(compiled.sql);
+    upsertSqlText = compiled.sql;
+  }
+  return upsertSqlText;
+}
+
+/** The one-row upsert prepared once per SQLite connection. */
+function sqliteUpsert(k: Kysely<DB>, sqlite: SqliteDatabase.Database): SqliteDatabase.Statement<UserParams> {
+  let st = upsertStatements.get(sqlite);
+  if (st === undefined) {
+    st = sqlite.prepare<UserParams>(upsertSql(k));
     upsertStatements.set(sqlite, st);
   }
   return st;
@@ -209,6 +219,10 @@ export function createUserStore(db: Db): UserStore {
     async recordActivity(items, now) {
       if (items.length === 0) return;
       const rows = aggregate(items, now);
+      if (db.bulk !== undefined) {
+        await db.bulk.run([{ sql: upsertSql(k), rows: rows.map((r) => USER_COLUMNS.map((c) => r[c])) }]);
+        return;
+      }
       const sqlite = rawSqlite(db);
       if (sqlite !== undefined) {
         const st = sqliteUpsert(k, sqlite);
