@@ -88,10 +88,15 @@ export class EntityTable {
   touch(id: string, at: number): number {
     let row = this.ids.get(id);
     if (row === undefined) row = this.insert(id);
+    this.touchRow(row, at);
+    return row;
+  }
+
+  /** Records `at` as the last-touched time of a row already found (by `ids`) for this event. */
+  touchRow(row: number, at: number): void {
     const f = this.chunks[row >>> CHUNK_SHIFT]!.f64;
     const i = (row & CHUNK_MASK) * this.words;
     if (at > f[i]!) f[i] = at;
-    return row;
   }
 
   private insert(id: string): number {

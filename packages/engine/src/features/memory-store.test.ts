@@ -331,6 +331,32 @@ describe('readAs', () => {
     expect(s.get(received)).toBe(0);
   });
 
+  it('reads and then updates the same row when a write group has the readAs entity (one lookup)', () => {
+    // r:user (referral counts of the acting user, as a referrer) and w:user share the user's row
+    const logins = count({ entity: 'user', window: HOUR });
+    const referred = distinct({ entity: 'referrer', of: 'user', window: DAY, types: ['referral'] });
+    const referredByMe = distinct({
+      entity: 'referrer',
+      of: 'user',
+      window: DAY,
+      types: ['referral'],
+      readAs: 'user',
+    });
+    const { run, store } = setup([logins, referred, referredByMe]);
+    // u1 is new: the read finds no row, the write creates it
+    const a = run({ user: 'u1' });
+    expect([a.get(logins), a.get(referredByMe)]).toEqual([1, 0]);
+    run({ type: 'referral', user: 'n1', referrer: 'u1', at: T0 + 1 });
+    // u1 exists now: read through the row found once, then counted on it
+    const b = run({ user: 'u1', at: T0 + 2 });
+    expect([b.get(logins), b.get(referredByMe), b.get(referred)]).toEqual([2, 1, 0]);
+    // a self-referral reads the state before the event, then the write group updates it
+    const c = run({ type: 'referral', user: 'u1', referrer: 'u1', at: T0 + 3 });
+    expect([c.get(logins), c.get(referredByMe), c.get(referred)]).toEqual([3, 1, 2]);
+    expect(run({ user: 'u1', at: T0 + 4 }).get(referredByMe)).toBe(2);
+    expect(store.stats().entities).toBe(2); // users u1 and n1
+  });
+
   it('rejects a readAs field of another namespace', () => {
     const bad = count({ entity: 'user', window: HOUR, readAs: 'device' });
     expect(() => setup([bad]).run({ user: 'u', device: 'd' })).toThrow(/namespace/);

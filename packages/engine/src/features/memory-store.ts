@@ -281,6 +281,14 @@ interface CompiledPlan {
   readonly rowStamp: Float64Array;
   readonly rowChunk: (RowChunk | undefined)[];
   readonly rowBase: Float64Array;
+  /**
+   * Rows looked up by this event's readAs groups, by entity kind (valid when `readStamp[kind]` is
+   * the current `stamp`; -1: absent): the write group of the same kind reads the same row (same
+   * namespace, same id), so it skips a second Map lookup.
+   */
+  readonly readStamp: Float64Array;
+  readonly readRow: Int32Array;
+  readonly readTable: (EntityTable | undefined)[];
   /** Entity kinds whose id hashes distinct and neighbors specs need, once per event into `hashes`. */
   readonly hashKinds: readonly number[];
   readonly hashes: Int32Array;
@@ -499,6 +507,9 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       rowStamp: new Float64Array(ENTITY_KINDS.length),
       rowChunk: new Array<RowChunk | undefined>(ENTITY_KINDS.length).fill(undefined),
       rowBase: new Float64Array(ENTITY_KINDS.length),
+      readStamp: new Float64Array(ENTITY_KINDS.length),
+      readRow: new Int32Array(ENTITY_KINDS.length),
+      readTable: new Array<EntityTable | undefined>(ENTITY_KINDS.length).fill(undefined),
       hashKinds: [...hashKinds],
       hashes: new Int32Array(ENTITY_KINDS.length),
       lastFields,
@@ -760,7 +771,11 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
           while (app.tables.length < g.ns) app.tables.push(undefined);
           app.tables[g.ns] = t;
         }
-        const row = t.touch(id, at);
+        let row: number;
+        if (cp.readStamp[g.kind] === stamp && cp.readTable[g.kind] === t && cp.readRow[g.kind]! >= 0) {
+          row = cp.readRow[g.kind]!;
+          t.touchRow(row, at);
+        } else row = t.touch(id, at);
         const c = t.chunks[row >>> CHUNK_SHIFT]!;
         const base = (row & CHUNK_MASK) * t.words;
         cp.rowStamp[g.kind] = stamp;
@@ -770,6 +785,9 @@ export function createMemoryFeatureStore(options: MemoryFeatureStoreOptions = {}
       } else {
         const t = app?.tables[g.ns];
         const row = t?.ids.get(id);
+        cp.readStamp[g.kind] = stamp;
+        cp.readTable[g.kind] = t;
+        cp.readRow[g.kind] = row ?? -1;
         for (const op of g.ops) runRead(cp, op, app, t, row, id, at);
       }
     }
