@@ -177,3 +177,80 @@ describe('CsvScanner.skip', () => {
     );
   });
 });
+
+describe('CsvScanner.pick and offset', () => {
+  interface Picked {
+    line: number;
+    offset: number;
+    cells: (string | undefined)[];
+  }
+
+  /** Records read with pick(cols) over chunks of `chunk`. */
+  function pickAll(text: string, chunk: number, cols: number[]): Picked[] {
+    const s = createCsvScanner();
+    const out: Picked[] = [];
+    const cells: (string | undefined)[] = [];
+    const pieces: string[] = [];
+    for (let i = 0; i < text.length; i += chunk) pieces.push(text.slice(i, i + chunk));
+    if (pieces.length === 0) pieces.push('');
+    pieces.forEach((p, i) => {
+      s.push(p, i === pieces.length - 1);
+      while (s.pick(cols, cells))
+        out.push({ line: s.line, offset: s.offset, cells: cols.map((_, j) => cells[j]) });
+    });
+    return out;
+  }
+
+  /** The same records read whole with next(), their offset found by skipping the lines before them. */
+  function reference(text: string, cols: number[]): Picked[] {
+    const lineStarts = [0];
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+    return scanAll(text).map((r) => ({
+      line: r.line,
+      offset: lineStarts[r.line - 1]!,
+      cells: cols.map((k) => r.fields[k]),
+    }));
+  }
+
+  it('reads the asked fields of quoted, multi-line and malformed records', () => {
+    const text =
+      'id,ua,n,x\n1,"Mozilla (KHTML, like Gecko)",3,a\r\n\n2,"say ""hi""",,"z\nz"\n3,a"b,c\n4,"x"y,z,w\n5,"open';
+    expect(pickAll(text, text.length, [0, 2])).toEqual(reference(text, [0, 2]));
+    expect(pickAll(text, 3, [1, 3])).toEqual(reference(text, [1, 3]));
+    expect(pickAll(text, 5, [])).toEqual(reference(text, []));
+  });
+
+  it('agrees with next() and field() on any text, chunking and choice of fields (property)', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .array(fc.constantFrom('a', 'b', ',', '"', '\n', '\r', '""'), { maxLength: 60 })
+          .map((a) => a.join('')),
+        fc.integer({ min: 1, max: 9 }),
+        fc.uniqueArray(fc.integer({ min: 0, max: 5 }), { maxLength: 4 }).map((c) => c.sort((x, y) => x - y)),
+        (text, chunk, cols) => {
+          expect(pickAll(text, chunk, cols)).toEqual(reference(text, cols));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('gives offsets that locate records in all the text pushed, with skip() too', () => {
+    const text = 'h,x\n\na,1\n"b\nb",2\r\nc,3';
+    const s = createCsvScanner();
+    s.push(text.slice(0, 7), false);
+    s.push(text.slice(7), true);
+    const seen: [number, string][] = [];
+    for (let k = 0; k < 4; k++) {
+      if (k === 2 ? !s.skip() : !s.next()) break;
+      seen.push([s.offset, text.slice(s.offset, s.offset + 2)]);
+    }
+    expect(seen).toEqual([
+      [0, 'h,'],
+      [5, 'a,'],
+      [9, '"b'],
+      [18, 'c,'],
+    ]);
+  });
+});

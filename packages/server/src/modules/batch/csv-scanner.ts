@@ -27,8 +27,21 @@ export interface CsvScanner {
    * instead of a character loop. `fields()` and `field()` are empty after it.
    */
   skip(): boolean;
+  /**
+   * Moves to the next record like {@link CsvScanner.next}, reading only the fields at `cols`
+   * (ascending column indexes) into `out` (`out[j]` is field `cols[j]`, or undefined when the
+   * record has fewer fields). Fields after the last one asked for are crossed without recording
+   * their bounds, so `fields()` and `field()` only know the fields up to `cols`' last, and
+   * `problem()` may miss a problem in the fields after it.
+   */
+  pick(cols: readonly number[], out: (string | undefined)[]): boolean;
   /** 1-based line where the current record starts. */
   readonly line: number;
+  /**
+   * Where the current record starts: its position in all the text pushed so far (in UTF-16 code
+   * units, so a byte offset when the text was decoded as latin1).
+   */
+  readonly offset: number;
   /** The current record's fields (a fresh array). */
   fields(): string[];
   /** Field `k` of the current record, or undefined when it has fewer fields. */
@@ -47,6 +60,8 @@ export interface CsvScanner {
 export function createCsvScanner(): CsvScanner {
   let buf = '';
   let pos = 0;
+  /** Characters dropped from the front of `buf` by `push`. */
+  let consumed = 0;
   let final = false;
   /** Position of the next quote at or after `pos` (buf.length when none). */
   let quoteAt = -1;
@@ -81,7 +96,7 @@ export function createCsvScanner(): CsvScanner {
    * record may continue in text not pushed yet. Only a quote that opens a field quotes it;
    * elsewhere it is a plain character.
    */
-  function scanQuoted(): boolean {
+  function scanQuoted(limit: number): boolean {
     const n = buf.length;
     let i = pos;
     let newlines = 0;
@@ -135,6 +150,13 @@ export function createCsvScanner(): CsvScanner {
         i = k;
         if (c === COMMA) {
           i++;
+          if (nf > limit) {
+            const e = recordEnd(i);
+            if (e < 0) return false;
+            newlines += skipNewlines;
+            i = e;
+            break;
+          }
           continue;
         }
         break; // at the line end (or the end of the text)
@@ -155,6 +177,13 @@ export function createCsvScanner(): CsvScanner {
       addField(from, to, 0);
       if (i < n && buf.charCodeAt(i) === COMMA) {
         i++;
+        if (nf > limit) {
+          const e = recordEnd(i);
+          if (e < 0) return false;
+          newlines += skipNewlines;
+          i = e;
+          break;
+        }
         continue;
       }
       break;
@@ -169,10 +198,17 @@ export function createCsvScanner(): CsvScanner {
     return true;
   }
 
-  /** {@link scanQuoted} without field boundaries: finds where the record ends. */
-  function skipQuoted(): boolean {
+  /** Line feeds inside quoted fields crossed by the last {@link recordEnd}. */
+  let skipNewlines = 0;
+
+  /**
+   * {@link scanQuoted} without field boundaries: from `i`, the start of a field of the record at
+   * `pos`, finds where the record ends (its line feed, or the end of the text); -1 when the record
+   * may continue in text not pushed yet. Sets `skipNewlines`.
+   */
+  function recordEnd(from0: number): number {
     const n = buf.length;
-    let i = pos;
+    let i = from0;
     let newlines = 0;
     for (;;) {
       if (i < n && buf.charCodeAt(i) === QUOTE) {
@@ -182,7 +218,7 @@ export function createCsvScanner(): CsvScanner {
         for (;;) {
           const q = buf.indexOf('"', j);
           if (q === -1) break;
-          if (q + 1 >= n && !final) return false;
+          if (q + 1 >= n && !final) return -1;
           if (buf.charCodeAt(q + 1) === QUOTE) {
             j = q + 2;
             continue;
@@ -191,23 +227,23 @@ export function createCsvScanner(): CsvScanner {
           break;
         }
         if (close === -1) {
-          if (!final) return false;
+          if (!final) return -1;
           newlines += countNewlines(buf, from, n);
           i = n;
           break;
         }
         newlines += countNewlines(buf, from, close);
         let k = close + 1;
-        if (k >= n && !final) return false;
+        if (k >= n && !final) return -1;
         let c = k < n ? buf.charCodeAt(k) : LF;
         if (c === CR && (k + 1 >= n || buf.charCodeAt(k + 1) === LF)) {
-          if (k + 1 >= n && !final) return false;
+          if (k + 1 >= n && !final) return -1;
           k++;
           c = LF;
         } else if (c !== COMMA && c !== LF) {
           while (k < n && (c = buf.charCodeAt(k)) !== COMMA && c !== LF) k++;
           if (k >= n) {
-            if (!final) return false;
+            if (!final) return -1;
             c = LF;
           }
         }
@@ -227,10 +263,18 @@ export function createCsvScanner(): CsvScanner {
         i = q;
         continue;
       }
-      if (nl === -1 && !final) return false;
+      if (nl === -1 && !final) return -1;
       i = lineEnd;
       break;
     }
+    skipNewlines = newlines;
+    return i;
+  }
+
+  function skipQuoted(): boolean {
+    const i = recordEnd(pos);
+    if (i < 0) return false;
+    const n = buf.length;
     line = nextLine;
     start = pos;
     end = pos;
@@ -238,7 +282,7 @@ export function createCsvScanner(): CsvScanner {
     nf = 0;
     recordProblem = undefined;
     pos = i < n ? i + 1 : n;
-    nextLine += newlines + 1;
+    nextLine += skipNewlines + 1;
     return true;
   }
 
@@ -249,7 +293,13 @@ export function createCsvScanner(): CsvScanner {
 
   return {
     push(text, isFinal) {
-      buf = pos >= buf.length ? text : buf.slice(pos) + text;
+      if (pos >= buf.length) {
+        consumed += buf.length;
+        buf = text;
+      } else {
+        consumed += pos;
+        buf = buf.slice(pos) + text;
+      }
       pos = 0;
       quoteAt = -1;
       final = isFinal;
@@ -262,7 +312,7 @@ export function createCsvScanner(): CsvScanner {
         if (nl === -1 && !final) return false;
         const lineEnd = nl === -1 ? n : nl;
         findQuote();
-        if (quoteAt < lineEnd) return scanQuoted();
+        if (quoteAt < lineEnd) return scanQuoted(Number.POSITIVE_INFINITY);
         line = nextLine++;
         start = pos;
         end = lineEnd > start && buf.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
@@ -293,8 +343,48 @@ export function createCsvScanner(): CsvScanner {
         // empty line: skip
       }
     },
+    pick(cols, out) {
+      const last = cols.length === 0 ? -1 : cols[cols.length - 1]!;
+      for (;;) {
+        const n = buf.length;
+        if (pos >= n) return false;
+        const nl = buf.indexOf('\n', pos);
+        if (nl === -1 && !final) return false;
+        const lineEnd = nl === -1 ? n : nl;
+        findQuote();
+        if (quoteAt < lineEnd) {
+          if (!scanQuoted(last)) return false;
+          for (let j = 0; j < cols.length; j++) {
+            const k = cols[j]!;
+            out[j] = k < nf ? quotedFieldAt(k) : undefined;
+          }
+          return true;
+        }
+        line = nextLine++;
+        start = pos;
+        end = lineEnd > start && buf.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
+        pos = nl === -1 ? n : nl + 1;
+        quoted = false;
+        if (end === start) continue; // empty line: skip
+        // one walk over the commas up to the last field asked for
+        let j = 0;
+        let from = start;
+        for (let f = 0; j < cols.length; f++) {
+          const c = buf.indexOf(',', from);
+          const stop = c === -1 || c >= end ? end : c;
+          while (j < cols.length && cols[j] === f) out[j++] = buf.slice(from, stop);
+          if (stop === end) break;
+          from = c + 1;
+        }
+        for (; j < cols.length; j++) out[j] = undefined;
+        return true;
+      }
+    },
     get line() {
       return line;
+    },
+    get offset() {
+      return consumed + start;
     },
     fields() {
       const out: string[] = [];
