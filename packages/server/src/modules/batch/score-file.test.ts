@@ -4,10 +4,11 @@ import path from 'node:path';
 import { createEngine, EXAMPLE_RULES, simulate, type SimulatedEvent } from '@vigil/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapColumns, rowToEvent } from './batch-columns.js';
-import { createCsvScanner } from './csv-scanner.js';
-import type { ResultRow } from './row-scorer.js';
+import { createCsvScanner, csvCell } from './csv-scanner.js';
+import { createRowScorer, resultColumns, type ResultRow } from './row-scorer.js';
 import { BatchInputError, scoreFile } from './score-file.js';
 import { shardOf } from './score-shard.js';
+import { planEntityShards } from './shard-plan.js';
 import { SIM_CSV_COLUMNS, simCsv } from './sim-csv.fixture.js';
 
 let dir: string;
@@ -127,6 +128,43 @@ describe('scoreFile', () => {
     const entitySame = sameRisk(entity.text);
     expect(entitySame / one.length).toBeGreaterThan(0.99);
     expect(entitySame).toBeGreaterThanOrEqual(sameRisk(byUser.text));
+  });
+
+  it("with entity shards gives exactly what each shard's engine gives its rows in file order", async () => {
+    // awkward CSV around the simulated rows: a BOM, CRLF, blank lines, a quoted multi-line cell,
+    // non-ASCII cells and rows that are rejected
+    const lines = simCsv(sims.slice(0, 1200)).trimEnd().split('\n');
+    const header = lines[0]!;
+    const body = lines.slice(1).map((l, i) => {
+      if (i % 97 === 5) return `${l}\r\n\n`;
+      if (i % 101 === 7) return `${l.replace(/^[^,]*/, (id) => csvCell(`${id}\nsecond line`))}\n`;
+      if (i % 103 === 9) return `${l.replace(/,u(\d+),/, ',ü$1,')}\n`;
+      return `${l}\n`;
+    });
+    body.splice(300, 0, 'too,few\n', '"x"y,1\n');
+    body.push('"unterminated,x\ny\n');
+    const file = path.join(dir, 'awkward.csv');
+    const text = `\ufeff${header}\n${body.join('')}`;
+    writeFileSync(file, text);
+
+    const got = await run({ input: file, format: 'csv', workers: 2, defaultAt: 0 });
+    const mapping = mapColumns(header.split(','));
+    const { owners } = planEntityShards(file, 'csv', mapping, 2);
+    const scorers = [0, 1].map(() =>
+      createRowScorer({ engine: createEngine(), format: 'csv', app: 'batch', defaultAt: 0, withLabel: true }),
+    );
+    const want = [resultColumns(true).join(',')];
+    const s = createCsvScanner();
+    s.push(text.slice(1), true);
+    s.next();
+    for (let r = 0; s.next(); r++) {
+      const problem = s.problem();
+      want.push(scorers[owners[r]!]!.csv(problem ?? s.fields(), s.line, mapping));
+    }
+    expect(want.length).toBe(body.length + 1);
+    expect(got.text).toBe(`${want.join('\n')}\n`);
+    expect(got.result.totals.errorCount).toBeGreaterThan(0);
+    expect(new Set(owners).size).toBe(2);
   });
 
   it('writes a JSON array or NDJSON, and reads NDJSON input with labels', async () => {

@@ -248,9 +248,10 @@ interface Pending {
  * users that share a device or an IP into one shard, so user, device and IP features are exact;
  * keys beyond those (an e-mail domain, a counterparty, a referrer shared by users of different
  * shards) only count the events of the shard's own rows. `shardBy: 'user'` skips the first pass
- * and splits device and IP features too. `workers: 1` is exact. Every shard reads the whole file
- * (so all agree on record boundaries) and scores only its rows; the parent merges results back into
- * input order.
+ * and splits device and IP features too. `workers: 1` is exact. With entity shards of a CSV file
+ * the first pass also records where each row starts, and each shard reads only its own rows;
+ * otherwise every shard reads the whole file (so all agree on record boundaries) and scores only
+ * its rows. The parent merges results back into input order.
  * @example
  * const r = await scoreFile({ input: 'events.csv', out: createWriteStream('scored.csv'), format: 'csv' });
  * r.totals.scored;
@@ -282,11 +283,11 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
 
   const shardBy = opts.shardBy ?? 'entity';
   const planStarted = performance.now();
-  const owners =
+  const plan =
     shards > 1 && shardBy === 'entity'
       ? planEntityShards(opts.input, inputFormat, head.mapping, shards)
       : undefined;
-  const planMs = owners === undefined ? 0 : performance.now() - planStarted;
+  const planMs = plan === undefined ? 0 : performance.now() - planStarted;
   const startWorker = await workerFactory();
   const workers: Worker[] = [];
   const queues: Pending[][] = [];
@@ -317,7 +318,10 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
       maxErrors,
       withLabel: head.withLabel,
       batchRows: BATCH_ROWS,
-      ...(owners !== undefined ? { owners } : {}),
+      ...(plan !== undefined ? { owners: plan.owners } : {}),
+      ...(plan?.starts !== undefined && plan.lines !== undefined
+        ? { starts: plan.starts, lines: plan.lines }
+        : {}),
     };
     const w = startWorker({ task, maxInFlight: MAX_IN_FLIGHT });
     workers.push(w);

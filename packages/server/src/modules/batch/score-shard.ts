@@ -24,6 +24,13 @@ export interface ShardTask {
   readonly batchRows: number;
   /** The shard of every data row by ordinal (entity sharding); absent: by a hash of the user. */
   readonly owners?: Uint8Array;
+  /**
+   * CSV with `owners`: byte offset of every data row, then the end of the last one (see
+   * `EntityPlan.starts`); the shard then reads its own rows only.
+   */
+  readonly starts?: Float64Array;
+  /** CSV with `starts`: the line every data row starts on. */
+  readonly lines?: Int32Array;
 }
 
 /** A run of result rows of one shard, in input order. */
@@ -49,6 +56,38 @@ export type ShardMessage = ShardRows | ShardDone;
 
 const READ_BYTES = 1 << 20;
 
+const changedError = (): Error => new Error('the input file changed while it was being scored');
+
+/**
+ * Reads byte ranges of a file, in increasing order, through one buffer (grown for a range larger
+ * than it): `text(from, to)` is the bytes [from, to) decoded as UTF-8.
+ */
+function createFileWindow(fd: number): (from: number, to: number) => string {
+  let buf = Buffer.allocUnsafe(READ_BYTES);
+  /** File offsets of buf[0] and of the end of the bytes it holds. */
+  let lo = 0;
+  let hi = 0;
+  function refill(from: number, to: number): void {
+    const keep = from >= lo && from < hi ? hi - from : 0;
+    if (to - from > buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(to - from, buf.length * 2));
+      if (keep > 0) buf.copy(grown, 0, from - lo, hi - lo);
+      buf = grown;
+    } else if (keep > 0) buf.copy(buf, 0, from - lo, hi - lo);
+    lo = from;
+    hi = from + keep;
+    while (hi < to) {
+      const got = readSync(fd, buf, hi - lo, buf.length - (hi - lo), hi);
+      if (got === 0) throw changedError();
+      hi += got;
+    }
+  }
+  return (from, to) => {
+    if (from < lo || to > hi) refill(from, to);
+    return buf.toString('utf8', from - lo, to - lo);
+  };
+}
+
 /**
  * Which shard owns a key: FNV-1a over its UTF-16 code units, modulo `shards`.
  * @example shardOf('u42', 2); // 0 or 1, always the same for 'u42'
@@ -63,11 +102,12 @@ export function shardOf(key: string, shards: number): number {
 }
 
 /**
- * Scores the rows of one shard of a file: reads the whole file (every shard does, so all agree on
- * record boundaries and ordinals), keeps the rows `owners` gives it (or, without a plan, whose user
- * hashes to `shard`; rows without a user go round-robin by ordinal), and scores them in file order
- * with a fresh engine. Results are handed
- * to `emit` in batches; `emit` may return a promise to apply back-pressure.
+ * Scores the rows of one shard of a file in file order with a fresh engine. With a CSV plan that
+ * says where each row starts (`starts`, `lines`), it reads and decodes only the rows `owners` gives
+ * it. Otherwise it reads the whole file (every shard does, so all agree on record boundaries and
+ * ordinals) and keeps the rows `owners` gives it (or, without a plan, whose user hashes to `shard`;
+ * rows without a user go round-robin by ordinal). Results are handed to `emit` in batches; `emit`
+ * may return a promise to apply back-pressure.
  * @example await scoreShard(task, (m) => parentPort.postMessage(m));
  */
 export async function scoreShard(
@@ -89,7 +129,7 @@ export async function scoreShard(
   const { shard, shards, batchRows, owners } = task;
   const ownerOf = (o: number): number => {
     const s = owners![o];
-    if (s === undefined) throw new Error('the input file changed while it was being scored');
+    if (s === undefined) throw changedError();
     return s;
   };
   let ords = new Int32Array(batchRows);
@@ -123,6 +163,47 @@ export async function scoreShard(
 
   const fd = openSync(task.file, 'r');
   try {
+    const { starts, lines } = task;
+    if (task.inputFormat === 'csv' && owners !== undefined && starts !== undefined && lines !== undefined) {
+      // The plan says where every row starts: read and decode this shard's rows only, a run of
+      // consecutive rows at a time.
+      const rows = owners.length;
+      if (starts.length !== rows + 1 || lines.length !== rows) throw new Error('inconsistent shard plan');
+      const text = createFileWindow(fd);
+      const scanner = createCsvScanner();
+      // the header: everything before the first row (the end of the file when there is none)
+      const header = starts[0]!;
+      let mapping = mapColumns([]);
+      if (header > 0) {
+        let head = text(0, header);
+        if (head.charCodeAt(0) === 0xfeff) head = head.slice(1);
+        scanner.push(head, true);
+        if (scanner.next()) mapping = mapColumns(scanner.fields());
+        if (scanner.next()) throw changedError();
+      }
+      let o = 0;
+      while (o < rows) {
+        if (owners[o] !== shard) {
+          o++;
+          continue;
+        }
+        const from = starts[o]!;
+        let b = o + 1;
+        while (b < rows && owners[b] === shard && starts[b + 1]! - from <= READ_BYTES) b++;
+        const to = starts[b]!;
+        scanner.push(text(from, to), true);
+        for (let r = o; r < b; r++) {
+          if (!scanner.next()) throw changedError();
+          const problem = scanner.problem();
+          await add(r, scorer.csv(problem ?? scanner.fields(), lines[r]!, mapping));
+        }
+        if (scanner.next()) throw changedError();
+        bytes = to;
+        o = b;
+      }
+      await flush();
+      return scorer.totals;
+    }
     const buffer = Buffer.allocUnsafe(READ_BYTES);
     const decoder = new StringDecoder('utf8');
     let ord = 0;
