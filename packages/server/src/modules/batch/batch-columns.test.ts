@@ -195,6 +195,53 @@ describe('rowToEvent', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('reads IP cells as canonicalIp does, dotted-quad shortcut included (property)', () => {
+    const mapping = mapColumns(['type', 'ip']);
+    const ipOf = (cell: string): string | undefined => {
+      const r = rowToEvent(['login', cell], mapping, opts);
+      return r.ok ? r.event.ip : undefined;
+    };
+    for (const cell of ['1.2.3.4', '0.0.0.0', '255.255.255.255', '10.0.0.1', '::ffff:1.2.3.4'])
+      expect(ipOf(cell)).toBe(canonicalIp(cell));
+    for (const cell of [
+      '01.2.3.4',
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1..2.3',
+      '1.2.3.',
+      '1.2.3.4 ',
+      '1.2.3.04',
+    ])
+      expect(ipOf(cell)).toBe(canonicalIp(cell));
+    const part = fc.constantFrom(
+      '0',
+      '1',
+      '9',
+      '00',
+      '01',
+      '25',
+      '99',
+      '100',
+      '255',
+      '256',
+      '999',
+      '1000',
+      '',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(part, fc.constantFrom('.', ':', 'a', ' ')), { minLength: 1, maxLength: 12 }),
+        (pieces) => {
+          const cell = pieces.join('');
+          if (cell === '') return;
+          expect(ipOf(cell)).toBe(cell.length < 2 ? undefined : canonicalIp(cell));
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
 });
 
 describe('cells', () => {
