@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { simulate } from '@vigil/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simCsv } from '../modules/batch/sim-csv.fixture.js';
@@ -100,6 +102,25 @@ describe('vigil score', () => {
     expect(row).toMatchObject({ id: 't1', type: 'payment' });
     expect(row.signals).toContain('rule.big');
   });
+
+  it('the vigil command runs score from its bundle with the same results and exit codes', async () => {
+    const bin = fileURLToPath(new URL('../../bin/vigil.js', import.meta.url));
+    const input = path.join(dir, 'bundled.csv');
+    writeFileSync(input, simCsv(simulate({ seed: 5, users: 60 }, 400)));
+    const inProcess = path.join(dir, 'in-process.csv');
+    expect((await vigil('score', input, '--out', inProcess, '--workers', '2')).code).toBe(0);
+    const out = path.join(dir, 'bundled-out.csv');
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [bin, 'score', ...args], { encoding: 'utf8' });
+    const r = run(input, '--out', out, '--workers', '2', '--json', '--no-progress');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ rows: 400, scored: 400, workers: 2, shardBy: 'entity' });
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync(inProcess, 'utf8'));
+    const usage = run('--workers', '0');
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('Usage: vigil score');
+    expect(run(path.join(dir, 'missing.csv')).status).toBe(1);
+  }, 60_000);
 
   it('answers usage errors with exit code 2 and unusable input with 1', async () => {
     expect((await vigil('score')).code).toBe(2);
