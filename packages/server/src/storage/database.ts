@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { DB } from './schema.js';
-import { openSqliteWriter, type BulkRunner } from './sqlite-writer.js';
+import { openSqliteWriter, type AtomicRunner, type BulkRunner } from './sqlite-writer.js';
 
 const require = createRequire(import.meta.url);
 
@@ -45,6 +45,8 @@ export interface Db {
    * Read-only by contract: writing on it would contend with the worker for the write lock.
    */
   readonly readSqlite?: SqliteDatabase.Database;
+  /** SQLite files on a worker thread, outside transactions: a whole transaction in one round trip. */
+  readonly atomic?: AtomicRunner;
 }
 
 /**
@@ -232,6 +234,7 @@ export async function openDatabase(config: DatabaseConfig, opts: OpenDatabaseOpt
           transaction: (fn) =>
             w.kysely.transaction().execute((trx) => fn(txDb(trx, 'sqlite', undefined, w.bulk))),
           readSqlite: sqlite,
+          atomic: w.atomic,
           close: async () => {
             await w.close();
             await stopCheckpoints();

@@ -26,6 +26,23 @@ export interface BulkPart {
   readonly get?: boolean;
 }
 
+/**
+ * A whole transaction in one round trip: `head` runs first with `get` semantics (every row must
+ * return a row, else nothing is written: {@link AtomicRunner.run} answers `conflict`); then each
+ * part's rows run; a part with `bind` takes the column `bind` of head result `row[0]` (a head row
+ * index) as its first parameter.
+ */
+export interface AtomicWrite {
+  readonly head: { readonly sql: string; readonly rows: readonly (readonly unknown[])[] };
+  readonly parts: readonly (BulkPart & { readonly bind?: string })[];
+}
+
+/** Runs {@link AtomicWrite}s on the writer thread, between the other units of work. */
+export interface AtomicRunner {
+  /** The head's result rows in order, or `conflict` when a head row returned none (all rolled back). */
+  run(write: AtomicWrite): Promise<readonly Record<string, unknown>[] | 'conflict'>;
+}
+
 /** Runs statements over many rows in one round trip to the writer thread. */
 export interface BulkRunner {
   /** One result per part: the `get` rows (null where a run returned none), or undefined. */
@@ -94,6 +111,36 @@ parentPort.on('message', (m) => {
         }
       }
       parentPort.postMessage({ id: m.id, ok: true, results });
+    } else if (m.op === 'atomic') {
+      const a = JSON.parse(m.json);
+      db.exec('BEGIN');
+      try {
+        const head = prep(a.head.sql);
+        const results = new Array(a.head.rows.length);
+        let conflict = false;
+        for (let i = 0; i < a.head.rows.length; i++) {
+          const r = head.get(args(a.head.rows[i]));
+          if (r === undefined) { conflict = true; break; }
+          results[i] = r;
+        }
+        if (conflict) {
+          db.exec('ROLLBACK');
+          parentPort.postMessage({ id: m.id, ok: true, conflict: true });
+          return;
+        }
+        for (const part of a.parts) {
+          const st = prep(part.sql);
+          for (const row of part.rows) {
+            if (part.bind === undefined) st.run(args(row));
+            else { const p = args(row); p[0] = results[p[0]][part.bind]; st.run(p); }
+          }
+        }
+        db.exec('COMMIT');
+        parentPort.postMessage({ id: m.id, ok: true, results: [results] });
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
     } else {
       parentPort.postMessage({ id: m.id, ok: false, message: 'unknown writer operation ' + m.op });
     }
@@ -111,6 +158,7 @@ parentPort.on('message', (m) => {
 type Request =
   | { readonly op: 'exec'; readonly sql: string; readonly params: readonly unknown[] }
   | { readonly op: 'bulk'; readonly json: string }
+  | { readonly op: 'atomic'; readonly json: string }
   | { readonly op: 'close' };
 
 interface Reply {
@@ -120,6 +168,7 @@ interface Reply {
   readonly changes?: number;
   readonly lastInsertRowid?: number | bigint;
   readonly results?: ((Record<string, unknown> | null)[] | undefined)[];
+  readonly conflict?: boolean;
   readonly message?: string;
   readonly code?: string;
 }
@@ -265,12 +314,22 @@ class WriterDriver implements Driver {
   async destroy(): Promise<void> {
     await this.#thread.close();
   }
+  /** Runs `fn` holding the connection, as a Kysely unit of work would. */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    await this.acquireConnection();
+    try {
+      return await fn();
+    } finally {
+      await this.releaseConnection();
+    }
+  }
 }
 
 /** The Kysely instance on the writer thread and the bulk runner for its transactions. */
 export interface SqliteWriter {
   readonly kysely: Kysely<DB>;
   readonly bulk: BulkRunner;
+  readonly atomic: AtomicRunner;
   close(): Promise<void>;
 }
 
@@ -285,9 +344,10 @@ export interface SqliteWriter {
  */
 export function openSqliteWriter(file: string): SqliteWriter {
   const thread = new WriterThread(file);
+  const driver = new WriterDriver(thread);
   const dialect: KyselyDialect = {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new WriterDriver(thread),
+    createDriver: () => driver,
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
@@ -302,6 +362,13 @@ export function openSqliteWriter(file: string): SqliteWriter {
         return (r.results ?? []).map((rows) =>
           rows?.map((row) => fixRow(row) as Record<string, unknown> | null),
         );
+      },
+    },
+    atomic: {
+      async run(write) {
+        const r = await driver.exclusive(() => thread.call({ op: 'atomic', json: JSON.stringify(write) }));
+        if (r.conflict === true) return 'conflict';
+        return (r.results?.[0] ?? []).map((row) => fixRow(row) as Record<string, unknown>);
       },
     },
     close: () => kysely.destroy(),

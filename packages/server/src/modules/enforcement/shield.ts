@@ -35,7 +35,12 @@ export interface SweepReport {
 export interface ShieldCommitHook {
   onCommit(tx: Db, committed: readonly DecidedEvent[]): Promise<void>;
   afterCommit?(committed: readonly DecidedEvent[]): void;
+  needed?(decided: readonly Pick<DecidedEvent, 'event' | 'decision'>[]): boolean;
 }
+
+/** Whether a decision gets enforced: a user's event whose plan is more than `observe`. */
+const enforceable = (c: Pick<DecidedEvent, 'event' | 'decision'>): boolean =>
+  c.event.user !== undefined && c.decision.enforcement.action !== 'observe';
 
 /** Enforcement, review cases and shared intelligence, wired together. */
 export interface Shield {
@@ -122,14 +127,9 @@ export async function createShield(
     falsePositives,
     detectors,
     commitHook: {
+      needed: (decided) => decided.some(enforceable),
       async onCommit(tx, committed) {
-        touched = false;
-        for (const c of committed) {
-          if (c.event.user !== undefined && c.decision.enforcement.action !== 'observe') {
-            touched = true;
-            break;
-          }
-        }
+        touched = committed.some(enforceable);
         if (touched) await enforcement.applyDecisions(tx, committed, clock.now());
       },
       afterCommit() {

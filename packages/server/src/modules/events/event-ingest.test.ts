@@ -14,8 +14,14 @@ import { createEventIngest, type IngestResult } from './event-ingest.js';
 import { createEventStore } from './event.store.js';
 
 /** A Db whose transactions are counted and can be interfered with. */
+/**
+ * Counts (and can delay or fail, through `before`) the ingest's commits: its transactions and,
+ * on SQLite's worker thread, its one-piece commits (`atomic`).
+ */
 function instrument(db: Db, before?: (n: number) => Promise<void>) {
   let n = 0;
+  let atomics = 0;
+  const atomic = db.atomic;
   const wrapped: Db = {
     ...db,
     transaction: async (fn) => {
@@ -23,8 +29,20 @@ function instrument(db: Db, before?: (n: number) => Promise<void>) {
       await before?.(n);
       return db.transaction(fn);
     },
+    ...(atomic === undefined
+      ? {}
+      : {
+          atomic: {
+            run: async (w) => {
+              n++;
+              atomics++;
+              await before?.(n);
+              return atomic.run(w);
+            },
+          },
+        }),
   };
-  return { db: wrapped, transactions: () => n };
+  return { db: wrapped, transactions: () => n, atomics: () => atomics };
 }
 
 function ok(r: IngestResult | DomainError): { json: string; duplicate: boolean } {
@@ -264,4 +282,122 @@ describe('event ingest on SQLite', () => {
 
 describeWithPostgres('event ingest on PostgreSQL', () => {
   ingestContract(createPgTestDatabase);
+});
+
+describe('event ingest on SQLite: one-piece commits on the worker thread', () => {
+  let t: TestDatabase;
+  const clock = createFakeClock(Date.UTC(2026, 2, 1));
+  beforeAll(async () => {
+    t = await createSqliteTestDatabase();
+  });
+  afterAll(async () => {
+    await t?.cleanup();
+  });
+
+  const rowsOf = async (app: string) => ({
+    decisions: (
+      await t.db.kysely
+        .selectFrom('decisions')
+        .select(['event_id', 'user_id', 'level', 'risk', 'payload'])
+        .where('app_id', '=', app)
+        .orderBy('event_seq')
+        .execute()
+    ).map((r) => ({ ...r, payload: r.payload.replaceAll(app, 'APP') })),
+    signals: await t.db.kysely
+      .selectFrom('signals')
+      .select(['idx', 'code', 'score', 'user_id'])
+      .where('app_id', '=', app)
+      .orderBy('decision_seq')
+      .orderBy('idx')
+      .execute(),
+    users: await t.db.kysely
+      .selectFrom('users')
+      .select(['user_id', 'event_count', 'peak_risk', 'last_level', 'first_seen', 'last_seen'])
+      .where('app_id', '=', app)
+      .orderBy('user_id')
+      .execute(),
+  });
+  const traffic = (i: number) => ({
+    id: `o${i}`,
+    type: i % 3 === 0 ? 'payment' : 'login',
+    user: `u${i % 4}`,
+    amount: i % 3 === 0 ? 10 * i : undefined,
+    ip: `10.0.0.${i % 7}`,
+  });
+
+  it('a batch no hook needs commits in one round trip and stores what the transaction path stores', async () => {
+    expect(t.db.atomic).toBeDefined();
+    const [a, b] = [ulid(), ulid()];
+    const fast = instrument(t.db);
+    const slow = instrument({ ...t.db, atomic: undefined });
+    const ingestFast = createEventIngest({ db: fast.db, engine: createEngine(), clock });
+    const ingestSlow = createEventIngest({ db: slow.db, engine: createEngine(), clock });
+    const inputs = Array.from({ length: 30 }, (_, i) => traffic(i));
+    const fastResults = await ingestFast.submitMany(a, inputs);
+    const slowResults = await ingestSlow.submitMany(b, inputs);
+    expect(fast.atomics()).toBe(1);
+    expect(fast.transactions()).toBe(1);
+    expect(slow.atomics()).toBe(0);
+    expect(fastResults.map((r) => ok(r).json.replaceAll(a, 'APP'))).toEqual(
+      slowResults.map((r) => ok(r).json.replaceAll(b, 'APP')),
+    );
+    const [fastRows, slowRows] = [await rowsOf(a), await rowsOf(b)];
+    expect(fastRows.decisions).toHaveLength(30);
+    expect(fastRows.users).toHaveLength(4);
+    expect(fastRows).toEqual(slowRows);
+  });
+
+  it('a batch a hook needs runs in a transaction with the hook; the others keep the fast path', async () => {
+    const app = ulid();
+    const seen: string[][] = [];
+    const hook = {
+      needed: (decided: readonly { event: { id: string } }[]) =>
+        decided.some((d) => d.event.id.startsWith('hook')),
+      async onCommit(_tx: Db, committed: readonly { event: { id: string } }[]) {
+        seen.push(committed.map((c) => c.event.id));
+      },
+    };
+    const { db, atomics, transactions } = instrument(t.db);
+    const ingest = createEventIngest({ db, engine: createEngine(), clock }, { commitHooks: [hook] });
+    await ingest.submitMany(app, [{ id: 'plain1', type: 'login' }]);
+    await ingest.submitMany(app, [
+      { id: 'hook1', type: 'login' },
+      { id: 'plain2', type: 'login' },
+    ]);
+    expect(atomics()).toBe(1);
+    expect(transactions()).toBe(2);
+    expect(seen).toEqual([['hook1', 'plain2']]);
+    expect(await countEvents(t.db, app)).toBe(3);
+  });
+
+  it('a failed one-piece commit writes nothing and answers unavailable', async () => {
+    const app = ulid();
+    const { db } = instrument(t.db);
+    const broken: Db = {
+      ...db,
+      atomic: {
+        run: async (w) => {
+          // the second event's decision row breaks a NOT NULL column inside the worker's transaction
+          const parts = w.parts.map((p, i) =>
+            i === 0
+              ? { ...p, rows: p.rows.map((r, j) => (j === 1 ? r.map((v, k) => (k === 8 ? null : v)) : r)) }
+              : p,
+          );
+          return t.db.atomic!.run({ ...w, parts });
+        },
+      },
+    };
+    const ingest = createEventIngest({ db: broken, engine: createEngine(), clock });
+    const results = await ingest.submitMany(app, [
+      { id: 'b1', type: 'login' },
+      { id: 'b2', type: 'login' },
+    ]);
+    expect(results.every((r) => isDomainError(r, 'unavailable'))).toBe(true);
+    expect(await countEvents(t.db, app)).toBe(0);
+    const retry = await createEventIngest({ db: t.db, engine: createEngine(), clock }).submit(app, {
+      id: 'b1',
+      type: 'login',
+    });
+    expect(ok(retry).duplicate).toBe(false);
+  });
 });

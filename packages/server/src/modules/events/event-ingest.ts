@@ -3,8 +3,14 @@ import type { Clock } from '../../clock.js';
 import { DomainError } from '../../errors.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { Db } from '../../storage/database.js';
-import { createUserStore, type UserActivity } from '../users/user.store.js';
-import { createEventStore, eventKey, type NewDecisionRow, type NewEventRow } from './event.store.js';
+import { createUserStore, userActivityPart, type UserActivity } from '../users/user.store.js';
+import {
+  appendAtomic,
+  createEventStore,
+  eventKey,
+  type EventWithDecision,
+  type NewDecisionRow,
+} from './event.store.js';
 
 /** What the ingest needs from the engine: scoring that updates its feature store. */
 export interface ScoringEngine {
@@ -50,6 +56,12 @@ export interface CommittedDecision {
  */
 export interface DecisionCommitHook {
   onCommit(tx: Db, committed: readonly CommittedDecision[]): Promise<void>;
+  /**
+   * Whether `onCommit` has work for these decisions (asked before their seqs exist). A batch that
+   * no hook needs commits in one piece (one round trip on SQLite); without this, a hook is
+   * assumed to need every batch.
+   */
+  needed?(decided: readonly Pick<CommittedDecision, 'event' | 'decision'>[]): boolean;
   /** A notification (e.g. wake a dispatcher); what it throws is ignored. */
   afterCommit?(committed: readonly CommittedDecision[]): void;
 }
@@ -298,63 +310,89 @@ export function createEventIngest(
   ): Promise<void> {
     const now = clock.now();
     const started = performance.now();
-    let seqs: Map<string, number>;
+    const rows: EventWithDecision[] = scored.map(({ item, decision, json }) => {
+      const e = item.event;
+      return {
+        event: {
+          appId: e.app,
+          id: e.id,
+          type: e.type,
+          at: e.at,
+          userId: e.user ?? null,
+          receivedAt: item.receivedAt,
+          payload: JSON.stringify(e),
+          wallet: e.wallet ?? null,
+          device: e.device ?? null,
+        },
+        decision: {
+          appId: e.app,
+          eventId: e.id,
+          userId: e.user ?? null,
+          type: e.type,
+          at: e.at,
+          risk: decision.risk,
+          score: decision.score,
+          level: decision.level,
+          outcome: decision.outcome,
+          flag: decision.flag,
+          createdAt: now,
+          payload: json,
+          signals: signalRows(decision),
+        },
+      };
+    });
+    const activityOf = (keep: (i: number) => boolean): UserActivity[] => {
+      const out: UserActivity[] = [];
+      scored.forEach(({ item, decision }, i) => {
+        const e = item.event;
+        if (e.user === undefined || !keep(i)) return;
+        out.push({
+          appId: e.app,
+          userId: e.user,
+          tier: e.tier,
+          at: e.at,
+          risk: decision.risk,
+          score: decision.score,
+          level: decision.level,
+          behaviorScore: decision.behaviorScore,
+          accessLevel: decision.accessLevel,
+        });
+      });
+      return out;
+    };
+    let seqs: Map<string, number> | undefined;
     let committed: CommittedDecision[] = [];
     try {
-      seqs = await db.transaction(async (tx) => {
+      // the fast path: no hook has work, so the batch commits in one piece
+      const decided = scored.map(({ item, decision }) => ({ event: item.event, decision }));
+      if (db.atomic !== undefined && !hooks.some((h) => h.needed?.(decided) ?? true)) {
+        const r = await appendAtomic(db, rows, [
+          userActivityPart(
+            db,
+            activityOf(() => true),
+            now,
+          ),
+        ]);
+        if (r instanceof Map) seqs = r;
+      }
+      seqs ??= await db.transaction(async (tx) => {
         committed = [];
         const store = createEventStore(tx);
-        const eventRows: NewEventRow[] = scored.map(({ item }) => ({
-          appId: item.event.app,
-          id: item.event.id,
-          type: item.event.type,
-          at: item.event.at,
-          userId: item.event.user ?? null,
-          receivedAt: item.receivedAt,
-          payload: JSON.stringify(item.event),
-          wallet: item.event.wallet ?? null,
-          device: item.event.device ?? null,
-        }));
-        const inserted = await store.insertNew(eventRows);
+        const inserted = await store.insertNew(rows.map((r) => r.event));
         const decisionRows: NewDecisionRow[] = [];
-        const activity: UserActivity[] = [];
-        for (const { item, decision, json } of scored) {
+        const kept = new Set<number>();
+        scored.forEach(({ item, decision }, i) => {
           const seq = inserted.get(item.key);
-          if (seq === undefined) continue; // another process stored this id first
-          const e = item.event;
-          if (hooks.length > 0) committed.push({ seq, event: e, decision });
-          decisionRows.push({
-            eventSeq: seq,
-            appId: e.app,
-            eventId: e.id,
-            userId: e.user ?? null,
-            type: e.type,
-            at: e.at,
-            risk: decision.risk,
-            score: decision.score,
-            level: decision.level,
-            outcome: decision.outcome,
-            flag: decision.flag,
-            createdAt: now,
-            payload: json,
-            signals: signalRows(decision),
-          });
-          if (e.user !== undefined) {
-            activity.push({
-              appId: e.app,
-              userId: e.user,
-              tier: e.tier,
-              at: e.at,
-              risk: decision.risk,
-              score: decision.score,
-              level: decision.level,
-              behaviorScore: decision.behaviorScore,
-              accessLevel: decision.accessLevel,
-            });
-          }
-        }
+          if (seq === undefined) return; // another process stored this id first
+          kept.add(i);
+          if (hooks.length > 0) committed.push({ seq, event: item.event, decision });
+          decisionRows.push({ ...rows[i]!.decision, eventSeq: seq });
+        });
         await store.insertDecisions(decisionRows);
-        await createUserStore(tx).recordActivity(activity, now);
+        await createUserStore(tx).recordActivity(
+          activityOf((i) => kept.has(i)),
+          now,
+        );
         if (committed.length > 0) for (const hook of hooks) await hook.onCommit(tx, committed);
         return inserted;
       });

@@ -1,6 +1,7 @@
 import type SqliteDatabase from 'better-sqlite3';
 import { DomainError } from '../../errors.js';
 import { rawSqlite, type Db } from '../../storage/database.js';
+import type { BulkPart } from '../../storage/sqlite-writer.js';
 import { chunks, rowsPerInsert } from '../../storage/json.js';
 
 /** An event row to append to the log. `payload` is the normalised event as JSON. */
@@ -267,6 +268,52 @@ function sqliteStatements(sqlite: SqliteDatabase.Database): SqliteStatements {
     sqliteStatementCache.set(sqlite, s);
   }
   return s;
+}
+
+/** An event row with its decision, for {@link appendAtomic}. */
+export interface EventWithDecision {
+  readonly event: NewEventRow;
+  readonly decision: Omit<NewDecisionRow, 'eventSeq'>;
+}
+
+/**
+ * SQLite on the worker thread, outside a transaction: appends events with their decisions and
+ * signals, then runs `extra` statements, all in one transaction and one round trip to the thread
+ * (the group commit's fast path). Returns the seqs keyed by {@link eventKey}; `conflict` when one
+ * of the ids was already stored (nothing is written: take the general path); undefined when the
+ * database offers no such path (PostgreSQL, SQLite on the calling thread).
+ * @example const seqs = await appendAtomic(db, [{ event, decision }], []);
+ */
+export async function appendAtomic(
+  db: Db,
+  rows: readonly EventWithDecision[],
+  extra: readonly BulkPart[],
+): Promise<Map<string, number> | 'conflict' | undefined> {
+  if (db.atomic === undefined || db.inTransaction) return undefined;
+  const decisions: unknown[][] = [];
+  const signals: unknown[][] = [];
+  rows.forEach(({ decision: d }, i) => {
+    const p: unknown[] = decisionParams({ ...d, eventSeq: 0 });
+    p[0] = i;
+    decisions.push(p);
+    for (const s of signalParams([{ ...d, eventSeq: 0 }])) {
+      const q: unknown[] = s;
+      q[0] = i;
+      signals.push(q);
+    }
+  });
+  const r = await db.atomic.run({
+    head: { sql: INSERT_EVENT_SQL, rows: rows.map((r) => eventParams(r.event)) },
+    parts: [
+      { sql: INSERT_DECISION_SQL, rows: decisions, bind: 'seq' },
+      { sql: INSERT_SIGNAL_SQL, rows: signals, bind: 'seq' },
+      ...extra,
+    ],
+  });
+  if (r === 'conflict') return r;
+  const seqs = new Map<string, number>();
+  rows.forEach(({ event }, i) => seqs.set(eventKey(event.appId, event.id), Number(r[i]!['seq'])));
+  return seqs;
 }
 
 /**

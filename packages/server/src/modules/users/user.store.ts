@@ -188,6 +188,19 @@ function upsertSql(k: Kysely<DB>): string {
   return upsertSqlText;
 }
 
+/**
+ * The activity upserts as one statement over many rows, for a SQLite transaction run in one piece
+ * (see `appendAtomic` in modules/events). Only for SQLite databases.
+ * @example const part = userActivityPart(db, activity, now);
+ */
+export function userActivityPart(
+  db: Db,
+  items: readonly UserActivity[],
+  now: number,
+): { readonly sql: string; readonly rows: readonly unknown[][] } {
+  return { sql: upsertSql(db.kysely), rows: aggregate(items, now).map((r) => USER_COLUMNS.map((c) => r[c])) };
+}
+
 /** The one-row upsert prepared once per SQLite connection. */
 function sqliteUpsert(k: Kysely<DB>, sqlite: SqliteDatabase.Database): SqliteDatabase.Statement<UserParams> {
   let st = upsertStatements.get(sqlite);

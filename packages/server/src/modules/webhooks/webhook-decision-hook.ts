@@ -74,6 +74,7 @@ export function webhookDecisionHook(
 ): DecisionCommitHook {
   let enqueued = false;
   return {
+    needed: (decided) => decided.some(({ decision }) => isHighRisk(decision) || isAnomalyAlert(decision)),
     async onCommit(tx, committed) {
       const items = decisionWebhooks(committed);
       enqueued = items.length > 0 && (await webhooks.emitMany(tx, items)) > 0;
