@@ -165,7 +165,10 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
   const outStream = toStdout ? undefined : createWriteStream(values.out!);
   let writeError: Error | undefined;
   outStream?.on('error', (err) => (writeError ??= err));
-  const sink: ResultSink = outStream === undefined ? (chunk) => io.out(chunk) : streamSink(outStream);
+  const sink: ResultSink =
+    outStream === undefined
+      ? (chunk) => io.out(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'))
+      : streamSink(outStream);
   const out: ResultSink = (chunk) => {
     if (writeError !== undefined) throw writeError;
     return sink(chunk);

@@ -23,9 +23,13 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A result chunk as text (byte chunks hold whole rows). */
+const chunkText = (chunk: string | Uint8Array): string =>
+  typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+
 async function run(opts: Omit<Parameters<typeof scoreFile>[0], 'out'>) {
   const parts: string[] = [];
-  const result = await scoreFile({ ...opts, out: (s) => void parts.push(s) });
+  const result = await scoreFile({ ...opts, out: (s) => void parts.push(chunkText(s)) });
   return { result, text: parts.join('') };
 }
 
@@ -50,7 +54,7 @@ describe('scoreFile', () => {
       workers: 2,
       defaultAt: 0,
       out: async (chunk) => {
-        parts.push(chunk);
+        parts.push(chunkText(chunk));
         await new Promise((resolve) => setTimeout(resolve, 100));
       },
     });

@@ -40,8 +40,11 @@ export class BatchInputError extends Error {
   }
 }
 
-/** Receives result text; returns a promise to apply back-pressure. */
-export type ResultSink = (chunk: string) => void | Promise<void>;
+/**
+ * Receives results: text, or UTF-8 bytes of whole rows (a chunk it may keep: it is never reused).
+ * Returns a promise to apply back-pressure.
+ */
+export type ResultSink = (chunk: string | Uint8Array) => void | Promise<void>;
 
 /**
  * A sink writing to a Node stream, waiting for 'drain' when its buffer is full.
@@ -236,10 +239,15 @@ async function workerFactory(): Promise<(data: ShardWorkerData) => Worker> {
 interface Pending {
   readonly ords: Int32Array;
   readonly lens: Int32Array;
-  readonly text: string;
+  readonly data: Uint8Array;
   i: number;
   off: number;
 }
+
+/** Bytes of results gathered before they are handed to the sink. */
+const OUT_BYTES = 1 << 20;
+const JSON_OPEN = Buffer.from('[\n');
+const JSON_NEXT = Buffer.from(',\n');
 
 /**
  * Scores a CSV or NDJSON file offline with the engine and writes one result per input row, in
@@ -276,7 +284,7 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
   const defaultAt = opts.defaultAt ?? Date.now();
   const { out, format } = opts;
 
-  const write = async (s: string): Promise<void> => {
+  const write = async (s: string | Uint8Array): Promise<void> => {
     await out(s);
   };
   if (format === 'csv') await write(`${resultColumns(head.withLabel).map(csvCell).join(',')}\n`);
@@ -330,7 +338,7 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
     done.push(false);
     w.on('message', (m: ShardMessage) => {
       if (m.kind === 'rows') {
-        queues[shard]!.push({ ords: m.ords, lens: m.lens, text: m.text, i: 0, off: 0 });
+        queues[shard]!.push({ ords: m.ords, lens: m.lens, data: m.data, i: 0, off: 0 });
         bytes[shard] = m.bytes;
       } else {
         mergeTotals(totals, m.totals, maxErrors);
@@ -348,8 +356,20 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
   }
 
   try {
-    const pieces: string[] = [];
-    let pending = 0;
+    // Rows are copied in input order into one buffer, a run of consecutive rows of a shard's batch
+    // at a time (they are adjacent in its bytes), and the buffer goes to the sink when full.
+    let buf = Buffer.allocUnsafe(OUT_BYTES);
+    let used = 0;
+    const put = (src: Uint8Array, from: number, to: number): void => {
+      const len = to - from;
+      if (used + len > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.max(2 * buf.length, used + len));
+        buf.copy(grown, 0, 0, used);
+        buf = grown;
+      }
+      buf.set(src.subarray(from, to), used);
+      used += len;
+    };
     for (;;) {
       // take rows in ordinal order while the shard holding the next one has it
       let progressed = true;
@@ -359,16 +379,23 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
           const q = queues[s]!;
           let b = q[0];
           while (b !== undefined && b.ords[b.i] === next) {
-            const len = b.lens[b.i]!;
-            const row = b.text.slice(b.off, b.off + len);
             if (format === 'json') {
-              pieces.push(firstJson ? '[\n' : ',\n', row);
+              put(firstJson ? JSON_OPEN : JSON_NEXT, 0, 2);
               firstJson = false;
-            } else pieces.push(row, '\n');
-            pending += len;
-            b.off += len;
-            b.i++;
-            next++;
+              const len = b.lens[b.i]!;
+              put(b.data, b.off, b.off + len);
+              b.off += len;
+              b.i++;
+              next++;
+            } else {
+              const from = b.off;
+              do {
+                b.off += b.lens[b.i]!;
+                b.i++;
+                next++;
+              } while (b.i < b.ords.length && b.ords[b.i] === next);
+              put(b.data, from, b.off);
+            }
             progressed = true;
             if (b.i === b.ords.length) {
               q.shift();
@@ -378,10 +405,11 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
           }
         }
       }
-      if (pending > 0) {
-        await write(pieces.join(''));
-        pieces.length = 0;
-        pending = 0;
+      if (used >= OUT_BYTES || (used > 0 && !arrived)) {
+        const chunk = buf.subarray(0, used);
+        buf = Buffer.allocUnsafe(OUT_BYTES);
+        used = 0;
+        await write(chunk);
         opts.onProgress?.({ rows: next, bytes: Math.min(...bytes), totalBytes });
       }
       if (done.every(Boolean) && queues.every((q) => q.length === 0)) break;
@@ -391,6 +419,7 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
       }
       await Promise.race([new Promise<void>((resolve) => (wakeMerge = resolve)), failed]);
     }
+    if (used > 0) await write(buf.subarray(0, used));
     if (next !== totals.rows) throw new Error(`merged ${next} rows but the shards scored ${totals.rows}`);
     if (format === 'json') await write(firstJson ? '[]\n' : '\n]\n');
   } finally {

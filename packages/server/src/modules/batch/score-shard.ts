@@ -38,10 +38,13 @@ export interface ShardRows {
   readonly kind: 'rows';
   /** Ordinal (0-based position among the file's data rows) of each row. */
   readonly ords: Int32Array;
-  /** Length of each row's text in `text`. */
+  /** Length in bytes of each row in `data`. */
   readonly lens: Int32Array;
-  /** The formatted rows, concatenated, without separators. */
-  readonly text: string;
+  /**
+   * The formatted rows as UTF-8, concatenated: each followed by a line feed for csv and ndjson,
+   * without a separator for json (the parent writes those). Its own buffer, so it can be transferred.
+   */
+  readonly data: Uint8Array;
   /** Bytes of the file read so far. */
   readonly bytes: number;
 }
@@ -134,7 +137,12 @@ export async function scoreShard(
   };
   let ords = new Int32Array(batchRows);
   let lens = new Int32Array(batchRows);
-  let parts: string[] = [];
+  // Rows are written as UTF-8 into one buffer per batch as they are made (no string kept per row);
+  // the buffer is handed over whole, so each batch gets a new one sized by the last.
+  const newline = task.format !== 'json';
+  let data = new Uint8Array(64 * batchRows);
+  let view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let pos = 0;
   let n = 0;
   let bytes = 0;
 
@@ -144,19 +152,30 @@ export async function scoreShard(
       kind: 'rows',
       ords: ords.subarray(0, n),
       lens: lens.subarray(0, n),
-      text: parts.join(''),
+      data: data.subarray(0, pos),
       bytes,
     };
     ords = new Int32Array(batchRows);
     lens = new Int32Array(batchRows);
-    parts = [];
+    data = new Uint8Array(Math.max(64 * batchRows, pos + (pos >>> 3)));
+    view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    pos = 0;
     n = 0;
     await emit(m);
   }
   async function add(ord: number, row: string): Promise<void> {
+    const need = pos + 3 * row.length + 1;
+    if (need > data.length) {
+      const grown = new Uint8Array(Math.max(need, 2 * data.length));
+      grown.set(data.subarray(0, pos));
+      data = grown;
+      view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    }
+    const start = pos;
+    pos += view.write(row, pos);
+    if (newline) data[pos++] = 10;
     ords[n] = ord;
-    lens[n] = row.length;
-    parts.push(row);
+    lens[n] = pos - start;
     n++;
     if (n === batchRows) await flush();
   }

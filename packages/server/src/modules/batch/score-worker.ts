@@ -30,7 +30,12 @@ port.on('message', (m: unknown) => {
   }
 });
 const totals = await scoreShard(task, async (m) => {
-  if (m.kind === 'rows') port.postMessage(m, [m.ords.buffer as ArrayBuffer, m.lens.buffer as ArrayBuffer]);
+  if (m.kind === 'rows')
+    port.postMessage(m, [
+      m.ords.buffer as ArrayBuffer,
+      m.lens.buffer as ArrayBuffer,
+      m.data.buffer as ArrayBuffer,
+    ]);
   else port.postMessage(m);
   credits--;
   while (credits <= 0) await new Promise<void>((resolve) => (wake = resolve));
