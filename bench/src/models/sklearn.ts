@@ -312,7 +312,7 @@ export function compareWithSklearn(t: ComparisonTable, o: CompareOptions): SideB
     ),
     row(
       'rf-vs-random-forest',
-      `fit on ${cut} rows: 100 trees, gini, sqrt features, bootstrap, full depth (Vigil splits on 255 bins)`,
+      `fit on ${cut} rows: 100 trees, gini, sqrt features, bootstrap, full depth (both split on exact values)`,
       rfMs,
       numberField(py, 'rf_fit_ms'),
       rocAuc(rf.predictBatch(xTest), yTest),
