@@ -57,6 +57,16 @@ describe('loadConfig', () => {
     });
   });
 
+  it('runs SQLite on a worker thread unless SQLITE_WORKER=false, and rejects other values', () => {
+    expect(loadConfig({ DATA_DIR: '/tmp/v' }).database).toEqual({ kind: 'sqlite', file: '/tmp/v/vigil.db' });
+    expect(loadConfig({ DATA_DIR: '/tmp/v', SQLITE_WORKER: 'false' }).database).toEqual({
+      kind: 'sqlite',
+      file: '/tmp/v/vigil.db',
+      workerThread: false,
+    });
+    expect(() => loadConfig({ SQLITE_WORKER: 'sometimes' })).toThrow(ConfigError);
+  });
+
   it('lists every problem at once', () => {
     let err: unknown;
     try {

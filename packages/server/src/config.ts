@@ -13,7 +13,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Where the server keeps its data: an embedded SQLite file or a PostgreSQL server. */
 export type DatabaseConfig =
-  { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
+  | {
+      readonly kind: 'sqlite';
+      readonly file: string;
+      /** SQLITE_WORKER: run SQLite on a worker thread (default true; see docs/adr/0006). */
+      readonly workerThread?: boolean;
+    }
+  | { readonly kind: 'postgres'; readonly url: string };
 
 /** Per-API-key token bucket: `perSecond` tokens refill each second up to `burst`. 0 turns it off. */
 export interface RateLimitConfig {
@@ -103,6 +109,7 @@ export const CONFIG_VARIABLES = {
   RATE_LIMIT_BURST: 'burst size per API key (default 2 x RATE_LIMIT_PER_SEC)',
   SNAPSHOT_INTERVAL_MS: 'feature snapshot interval (default 60000; 0 = only on shutdown)',
   GROUP_COMMIT_MAX: 'most events per group commit (default 512)',
+  SQLITE_WORKER: 'false to run SQLite on the event loop instead of a worker thread (default true)',
   WATCH_INTERVAL_MS:
     'how often models, configurations and lists changed by other processes are picked up (default 3000; 0 = never)',
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true to allow webhook URLs on loopback/private networks (default false)',
@@ -268,6 +275,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
         });
       }
     }
+  }
+
+  if (database.kind === 'sqlite' && get('SQLITE_WORKER') !== undefined) {
+    database = { ...database, workerThread: boolOf(get('SQLITE_WORKER'), 'SQLITE_WORKER', true, problems) };
   }
 
   const rawLevel = get('LOG_LEVEL')?.trim().toLowerCase() ?? 'info';

@@ -223,7 +223,7 @@ export async function openDatabase(config: DatabaseConfig, opts: OpenDatabaseOpt
       sqlite.pragma('busy_timeout = 5000');
       const stopCheckpoints =
         config.file === ':memory:' ? async () => {} : startWalCheckpoints(sqlite, { file: config.file });
-      if (config.file !== ':memory:' && opts.workerThread !== false) {
+      if (config.file !== ':memory:' && (opts.workerThread ?? config.workerThread) !== false) {
         // every statement runs on the worker's connection; this one set the file up, serves the
         // duplicate-id lookups (readSqlite) and checkpoints if the checkpoint thread cannot start
         const w = openSqliteWriter(config.file);
