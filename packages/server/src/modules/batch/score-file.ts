@@ -27,8 +27,13 @@ import {
   type ScoreTotals,
 } from './row-scorer.js';
 import type { ShardMessage, ShardTask } from './score-shard.js';
-import { planEntityShards, type ShardStrategy } from './shard-plan.js';
-import type { ShardWorkerData } from './score-worker.js';
+import {
+  planEntityShards,
+  planEntityShardsParallel,
+  type CsvPlanPart,
+  type ShardStrategy,
+} from './shard-plan.js';
+import type { PlanPartWorkerData, ShardWorkerData } from './score-worker.js';
 
 /** A problem with the input as a whole (unreadable file, bad header, bad configuration). */
 export class BatchInputError extends Error {
@@ -225,7 +230,7 @@ async function bundledWorker(entry: string): Promise<string | undefined> {
 }
 
 /** Starts a worker: a compiled entry, the cached bundle, or the TypeScript entry through tsx. */
-async function workerFactory(): Promise<(data: ShardWorkerData) => Worker> {
+async function workerFactory(): Promise<(data: ShardWorkerData | PlanPartWorkerData) => Worker> {
   const compiled = !import.meta.url.endsWith('.ts');
   const entry = new URL(compiled ? './score-worker.js' : './score-worker.ts', import.meta.url);
   if (compiled) return (data) => new Worker(entry, { workerData: data });
@@ -290,13 +295,26 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
   if (format === 'csv') await write(`${resultColumns(head.withLabel).map(csvCell).join(',')}\n`);
 
   const shardBy = opts.shardBy ?? 'entity';
+  const startWorker = await workerFactory();
   const planStarted = performance.now();
+  // a CSV first pass reads the second half of the file in a helper thread meanwhile
+  const planPart = (from: number): Promise<CsvPlanPart> =>
+    new Promise((resolve, reject) => {
+      const w = startWorker({ planPart: { file: opts.input, mapping: head.mapping, from } });
+      w.once('message', (part: CsvPlanPart) => {
+        resolve(part);
+        void w.terminate();
+      });
+      w.once('error', reject);
+      w.once('exit', (code) => reject(new Error(`first-pass helper stopped (exit code ${code})`)));
+    });
   const plan =
     shards > 1 && shardBy === 'entity'
-      ? planEntityShards(opts.input, inputFormat, head.mapping, shards)
+      ? inputFormat === 'csv'
+        ? await planEntityShardsParallel(opts.input, head.mapping, shards, planPart)
+        : planEntityShards(opts.input, inputFormat, head.mapping, shards)
       : undefined;
   const planMs = plan === undefined ? 0 : performance.now() - planStarted;
-  const startWorker = await workerFactory();
   const workers: Worker[] = [];
   const queues: Pending[][] = [];
   const bytes: number[] = [];

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapColumns } from './batch-columns.js';
 import { createCsvScanner, csvCell } from './csv-scanner.js';
-import { planEntityShards } from './shard-plan.js';
+import { planCsvPart, planEntityShards, planEntityShardsParallel } from './shard-plan.js';
 
 /**
  * The plan as first written (kept as the reference): the file decoded as UTF-8, one string-keyed
@@ -138,6 +138,40 @@ describe('planEntityShards', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('in two parts gives exactly the one-thread plan, also when the split falls inside a record (property)', async () => {
+    const key = fc.constantFrom('a', 'b', 'c', 'ü', '', 'x y');
+    const note = fc.constantFrom('', 'n', '"two\nlines"', '"\n\n"', '"a,b"');
+    const row = fc.tuple(key, key, key, key, note).map((cells) => cells.join(','));
+    const header = 'user,device,ip,referrer,note';
+    const mapping = mapColumns(header.split(','));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(row, fc.constantFrom('\n', '\r\n', '\n\n')), { maxLength: 30 }),
+        fc.integer({ min: 2, max: 3 }),
+        fc.boolean(),
+        async (rows, shards, fails) => {
+          const file = path.join(dir, 'parts.csv');
+          writeFileSync(file, `${header}\n${rows.map(([r, nl]) => r + nl).join('')}`);
+          const one = planEntityShards(file, 'csv', mapping, shards);
+          const two = await planEntityShardsParallel(
+            file,
+            mapping,
+            shards,
+            async (from) => {
+              if (fails) throw new Error('helper failed');
+              return planCsvPart(file, mapping, from);
+            },
+            0,
+          );
+          expect([...two.owners]).toEqual([...one.owners]);
+          expect([...two.starts!]).toEqual([...one.starts!]);
+          expect([...two.lines!]).toEqual([...one.lines!]);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 
