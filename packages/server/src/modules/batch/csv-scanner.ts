@@ -42,8 +42,8 @@ export interface CsvScanner {
    * units, so a byte offset when the text was decoded as latin1).
    */
   readonly offset: number;
-  /** The current record's fields (a fresh array). */
-  fields(): string[];
+  /** The current record's fields: a fresh array, or `into` refilled (its old contents replaced). */
+  fields(into?: string[]): string[];
   /** Field `k` of the current record, or undefined when it has fewer fields. */
   field(k: number): string | undefined;
   /** What is structurally wrong with the current record (unterminated quote, text after a closing quote). */
@@ -386,8 +386,9 @@ export function createCsvScanner(): CsvScanner {
     get offset() {
       return consumed + start;
     },
-    fields() {
-      const out: string[] = [];
+    fields(into) {
+      const out = into ?? [];
+      out.length = 0;
       if (quoted) {
         for (let f = 0; f < nf; f++) out.push(quotedFieldAt(f));
         return out;

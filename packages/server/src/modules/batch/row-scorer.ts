@@ -157,6 +157,15 @@ function roundRisk(r: number): number {
   return Math.round(r * 10000) / 10000;
 }
 
+/** The text of every rounded risk in 0..1, made once (one string per result row otherwise). */
+const RISK_TEXT = new Array<string | undefined>(10001).fill(undefined);
+
+function riskText(r: number): string {
+  const k = Math.round(r * 10000);
+  if (!(k >= 0 && k <= 10000)) return String(k / 10000);
+  return (RISK_TEXT[k] ??= String(k / 10000));
+}
+
 /**
  * Creates a row scorer over an engine: CSV rows go through {@link rowToEvent}, NDJSON lines
  * through `validateEvent` (no limit on how old or new an event is: history is what batches are
@@ -224,7 +233,7 @@ export function createRowScorer(opts: RowScorerOptions): RowScorer {
       const body =
         d === undefined
           ? ',,,,,'
-          : `${roundRisk(d.risk)},${d.score},${d.level},${d.outcome},${d.flag},${csvCell(codes)}`;
+          : `${riskText(d.risk)},${d.score},${d.level},${d.outcome},${d.flag},${csvCell(codes)}`;
       const lab = withLabel ? `,${label === undefined ? '' : label}` : '';
       return `${head}${body}${lab},${error === null ? '' : csvCell(error)}`;
     }

@@ -190,6 +190,7 @@ export async function scoreShard(
       if (starts.length !== rows + 1 || lines.length !== rows) throw new Error('inconsistent shard plan');
       const text = createFileWindow(fd);
       const scanner = createCsvScanner();
+      const cells: string[] = [];
       // the header: everything before the first row (the end of the file when there is none)
       const header = starts[0]!;
       let mapping = mapColumns([]);
@@ -214,7 +215,8 @@ export async function scoreShard(
         for (let r = o; r < b; r++) {
           if (!scanner.next()) throw changedError();
           const problem = scanner.problem();
-          await add(r, scorer.csv(problem ?? scanner.fields(), lines[r]!, mapping));
+          // the scorer reads the cells right away: one array serves every row
+          await add(r, scorer.csv(problem ?? scanner.fields(cells), lines[r]!, mapping));
         }
         if (scanner.next()) throw changedError();
         bytes = to;
