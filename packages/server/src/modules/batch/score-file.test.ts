@@ -53,6 +53,8 @@ describe('scoreFile', () => {
       format: 'csv',
       workers: 2,
       defaultAt: 0,
+      // few credits: shards stop and wait for the merge, so a lost wake-up would hang for good
+      maxInFlight: 2,
       out: async (chunk) => {
         parts.push(chunkText(chunk));
         await new Promise((resolve) => setTimeout(resolve, 100));

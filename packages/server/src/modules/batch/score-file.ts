@@ -92,6 +92,8 @@ export interface ScoreFileOptions {
   readonly shardBy?: ShardStrategy;
   /** Called after each batch of rows is written. */
   readonly onProgress?: (p: ScoreProgress) => void;
+  /** Result batches (2,048 rows) a shard may have waiting for the merge. Default 32. */
+  readonly maxInFlight?: number;
 }
 
 /** What {@link scoreFile} did. */
@@ -108,7 +110,9 @@ export interface ScoreFileResult {
 }
 
 const BATCH_ROWS = 2048;
-const MAX_IN_FLIGHT = 8;
+// Batches a shard may have waiting for the merge (2,048 rows each, ~150 KB of CSV results): enough
+// that one shard can run ahead while the other is slowed by the machine, without a stall.
+const MAX_IN_FLIGHT = 32;
 const HEADER_PEEK_BYTES = 1 << 20;
 const LABEL_KEY_RE = /"(?:label|is_fraud|malicious)"\s*:/;
 
@@ -349,7 +353,7 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
         ? { starts: plan.starts, lines: plan.lines }
         : {}),
     };
-    const w = startWorker({ task, maxInFlight: MAX_IN_FLIGHT });
+    const w = startWorker({ task, maxInFlight: opts.maxInFlight ?? MAX_IN_FLIGHT });
     workers.push(w);
     queues.push([]);
     bytes.push(0);
