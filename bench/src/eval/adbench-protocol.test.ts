@@ -7,7 +7,7 @@ import {
   stratifiedSplitIndices,
   type LabelledData,
 } from './adbench-protocol.js';
-import { createNumpyLegacyRandom } from './numpy-random.js';
+import { createNumpyLegacyRandom } from '../../../packages/engine/src/models/numpy-random.js';
 
 function dataset(rows: number, anomalies: number): LabelledData {
   const data = new Float64Array(rows * 2);

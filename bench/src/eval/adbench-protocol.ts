@@ -10,7 +10,10 @@
  * are already a different 10,000-row subset).
  */
 import type { DenseMatrix } from '../../../packages/engine/src/models/matrix.js';
-import { createNumpyLegacyRandom, type NumpyLegacyRandom } from './numpy-random.js';
+import {
+  createNumpyLegacyRandom,
+  type NumpyLegacyRandom,
+} from '../../../packages/engine/src/models/numpy-random.js';
 
 /** Row bounds of the protocol. */
 export const ADBENCH_MIN_ROWS = 1000;

@@ -116,6 +116,38 @@ describe('trainIsolationForest', () => {
     expect(model.scoreBatch([[0, 0, NaN, 0, 0]])[0]).toBeNaN();
   });
 
+  it("random: 'vigil' is the default stream; 'sklearn' grows a different, equally good forest", () => {
+    const byOption = trainIsolationForest(blob.x, { seed: 7, trees: 20 });
+    const byRandom = trainIsolationForest(blob.x, { random: { kind: 'vigil', seed: 7 }, trees: 20 });
+    expect(byRandom.toJSON()).toEqual(byOption.toJSON());
+    const sk = trainIsolationForest(blob.x, { random: { kind: 'sklearn', seed: 7 } });
+    expect(sk.toJSON().value).not.toEqual(trainIsolationForest(blob.x, { seed: 7 }).toJSON().value);
+    expect(sk.sampleSize).toBe(256);
+    expect(sk.maxDepth).toBe(8);
+    expect(rocAuc(sk.scoreBatch(blob.x), blob.labels)).toBeGreaterThan(0.95);
+    const again = trainIsolationForest(blob.x, { random: { kind: 'sklearn', seed: 7 } });
+    expect(again.toJSON()).toEqual(sk.toJSON());
+    // The package format is unchanged: a scikit-learn-stream forest saves and loads as any other.
+    const copy = loadIsolationForest(JSON.parse(JSON.stringify(sk.toJSON())));
+    expect(Array.from(copy.scoreBatch(blob.x))).toEqual(Array.from(sk.scoreBatch(blob.x)));
+    for (let r = 0; r < 20; r++) expect(sk.score(row(r))).toBe(sk.scoreBatch(blob.x)[r]);
+  });
+
+  it('rejects ambiguous or out-of-range random options clearly', () => {
+    expect(() => trainIsolationForest(blob.x, { seed: 1, random: { kind: 'sklearn', seed: 1 } })).toThrow(
+      /seed or random, not both/,
+    );
+    expect(() => trainIsolationForest(blob.x, { random: { kind: 'sklearn', seed: -3 } })).toThrow(
+      /scikit-learn seed is an integer in \[0, 2\^32 - 1\]/,
+    );
+    expect(() => trainIsolationForest(blob.x, { random: { kind: 'sklearn', seed: 1.5 } })).toThrow(
+      /scikit-learn seed/,
+    );
+    expect(() => trainIsolationForest([[0], [1e39]], { random: { kind: 'sklearn', seed: 1 } })).toThrow(
+      /not finite as a float32/,
+    );
+  });
+
   it('single-row inference with 100 trees stays far below 50 µs p50', () => {
     const model = trainIsolationForest(blob.x, { seed: 1 });
     const rows = Array.from({ length: 200 }, (_, i) => row(i));

@@ -11,6 +11,13 @@
  *   H(i) ≈ ln(i) + γ, c(2) = 1, c(1) = 0;
  * - anomaly score s(x) = 2^(-E[h(x)] / c(psi)), in (0, 1]: near 1 anomalous, below 0.5 normal.
  *
+ * By default the forest draws from Vigil's own generator (`seed`). With
+ * `random: { kind: 'sklearn', seed }` it replays scikit-learn 1.2.1's random stream instead and
+ * grows exactly the trees of `IsolationForest(n_estimators=trees, max_samples=sampleSize,
+ * random_state=seed)` (sklearn-isolation-forest.ts; scikit-learn's float32 comparisons become
+ * float64 cuts), so the scores equal scikit-learn's `-score_samples` up to float rounding; the
+ * trained model has the same layout and scores as fast.
+ *
  * All trees live in three flat typed arrays (`feature`, `value`, `left`; the right child is
  * always `left + 1`; a leaf has feature -1 and stores its path length in `value`), so scoring a
  * row is a tight loop with no allocation.
@@ -27,6 +34,7 @@ import {
 } from './anomaly-model.js';
 import { toDenseMatrix, type MatrixInput } from './matrix.js';
 import { checksumString, createPackageReader, encodeFloat64, encodeInt32 } from './model-package.js';
+import { float32CutAsFloat64, growSklearnIsolationForest } from './sklearn-isolation-forest.js';
 
 /** Euler–Mascheroni constant, for the harmonic-number approximation H(i) ≈ ln(i) + γ. */
 export const EULER_GAMMA = 0.5772156649015329;
@@ -42,6 +50,14 @@ export function averagePathLength(n: number): number {
   return 2 * (Math.log(n - 1) + EULER_GAMMA) - (2 * (n - 1)) / n;
 }
 
+/**
+ * Where an isolation forest's randomness comes from: Vigil's generator (the default, same as
+ * `seed`) or scikit-learn 1.2.1's stream (numpy's legacy RandomState seeded with `seed`, as
+ * `IsolationForest(random_state=seed)`), which grows scikit-learn's very trees.
+ */
+export type IsolationForestRandom =
+  { readonly kind: 'vigil'; readonly seed: number } | { readonly kind: 'sklearn'; readonly seed: number };
+
 /** Training options of {@link trainIsolationForest}. */
 export interface IsolationForestOptions {
   /** Number of trees (default 100). */
@@ -52,6 +68,8 @@ export interface IsolationForestOptions {
   readonly maxDepth?: number;
   /** Seed of the random generator (default 1): same data and seed, same forest. */
   readonly seed?: number;
+  /** The random stream instead of `seed` (not both): `{ kind: 'sklearn', seed }` grows scikit-learn's trees. */
+  readonly random?: IsolationForestRandom;
   /** An extra contamination level to compute a threshold for (0.01, 0.05, 0.1 always are). */
   readonly contamination?: number;
   /** Number of columns, required when the data is a flat row-major Float64Array. */
@@ -129,6 +147,8 @@ function positiveInt(name: string, v: number): number {
  * @example
  * const model = trainIsolationForest([[0, 0], [0.1, 0], [0, 0.1], [5, 5]], { seed: 7 });
  * model.score([5, 5]) > model.score([0, 0]); // true
+ * // scikit-learn's IsolationForest(random_state=3) on the same rows, tree for tree:
+ * const same = trainIsolationForest([[0, 0], [0.1, 0], [0, 0.1], [5, 5]], { random: { kind: 'sklearn', seed: 3 } });
  */
 export function trainIsolationForest(
   x: MatrixInput,
@@ -144,7 +164,91 @@ export function trainIsolationForest(
   if (opts.featureNames !== undefined && opts.featureNames.length !== d) {
     throw new Error(`isolation forest: ${opts.featureNames.length} feature names for ${d} columns`);
   }
-  const rnd = createSeededRandom(opts.seed ?? 1);
+  if (opts.random !== undefined && opts.seed !== undefined) {
+    throw new Error('isolation forest: give seed or random, not both');
+  }
+  const random = opts.random ?? { kind: 'vigil', seed: opts.seed ?? 1 };
+  const built =
+    random.kind === 'sklearn'
+      ? sklearnForest(X, n, d, trees, psi, maxDepth, random.seed)
+      : vigilForest(X, n, d, trees, psi, maxDepth, random.seed);
+
+  const forest: Omit<Forest, 'thresholds'> = {
+    features: d,
+    featureNames: opts.featureNames,
+    sampleSize: psi,
+    maxDepth,
+    ...built,
+  };
+  const trainScores = scoreRows(forest, X, n);
+  return createModel({ ...forest, thresholds: contaminationThresholds(trainScores, opts.contamination) });
+}
+
+type ForestArrays = Pick<Forest, 'roots' | 'feature' | 'left' | 'value'>;
+
+/**
+ * scikit-learn's trees (sklearn-isolation-forest.ts) in Vigil's layout: children next to each
+ * other, thresholds as the float64 cuts equivalent to scikit-learn's float32 comparison, leaves
+ * holding depth + c(rows in the leaf) as scikit-learn's `score_samples` adds them.
+ */
+function sklearnForest(
+  X: Float64Array,
+  n: number,
+  d: number,
+  trees: number,
+  psi: number,
+  maxDepth: number,
+  seed: number,
+): ForestArrays {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new Error('isolation forest: a scikit-learn seed is an integer in [0, 2^32 - 1]');
+  }
+  const sk = growSklearnIsolationForest(X, n, d, { seed, trees, maxSamples: psi, maxDepth });
+  let total = 0;
+  for (const t of sk.trees) total += t.feature.length;
+  const feature = new Int32Array(total);
+  const left = new Int32Array(total);
+  const value = new Float64Array(total);
+  const roots = new Int32Array(trees);
+  const stack: number[] = [];
+  let next = 0;
+  sk.trees.forEach((t, i) => {
+    roots[i] = next;
+    // (scikit-learn node, Vigil node, depth) triples, left child popped first.
+    stack.push(0, next++, 0);
+    while (stack.length > 0) {
+      const depth = stack.pop()!;
+      const node = stack.pop()!;
+      const skNode = stack.pop()!;
+      const l = t.childrenLeft[skNode]!;
+      if (l < 0) {
+        feature[node] = -1;
+        left[node] = 0;
+        value[node] = depth + averagePathLength(t.nNodeSamples[skNode]!);
+        continue;
+      }
+      const vl = next;
+      next += 2;
+      feature[node] = t.feature[skNode]!;
+      value[node] = float32CutAsFloat64(t.threshold[skNode]!);
+      left[node] = vl;
+      stack.push(t.childrenRight[skNode]!, vl + 1, depth + 1, l, vl, depth + 1);
+    }
+  });
+  return { roots, feature, left, value };
+}
+
+/** Vigil's own forest: Mulberry32 draws, partial Fisher–Yates row samples. */
+function vigilForest(
+  X: Float64Array,
+  n: number,
+  d: number,
+  trees: number,
+  psi: number,
+  maxDepth: number,
+  seed: number,
+): ForestArrays {
+  const rnd = createSeededRandom(seed);
 
   const cap = trees * (2 * psi - 1);
   const feature = new Int32Array(cap);
@@ -248,18 +352,12 @@ export function trainIsolationForest(
     }
   }
 
-  const forest: Omit<Forest, 'thresholds'> = {
-    features: d,
-    featureNames: opts.featureNames,
-    sampleSize: psi,
-    maxDepth,
+  return {
     roots,
     feature: feature.slice(0, next),
     left: left.slice(0, next),
     value: value.slice(0, next),
   };
-  const trainScores = scoreRows(forest, X, n);
-  return createModel({ ...forest, thresholds: contaminationThresholds(trainScores, opts.contamination) });
 }
 
 /** Sum of path lengths over all trees for the row at `off` in `row` (NaN if a value is not finite). */

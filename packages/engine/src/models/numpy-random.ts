@@ -1,9 +1,11 @@
 /**
  * A port of the parts of numpy's legacy `np.random` (RandomState over MT19937) that ADBench's
- * data generator and scikit-learn's `train_test_split` use, bit-for-bit: `np.random.seed(int)`,
- * `randint(0, n, size)` (masked rejection sampling on 32-bit draws), `shuffle` / `permutation`
- * (Fisher–Yates from the end with `random_interval`) and `choice` with and without replacement.
- * With it the evaluation draws the very rows ADBench drew for seeds 1, 2, 3.
+ * data generator, scikit-learn's `train_test_split` and scikit-learn's IsolationForest use,
+ * bit-for-bit: `np.random.seed(int)` / `RandomState(int)`, `randint(0, n, size)` (masked
+ * rejection sampling on 32-bit draws), `random_sample` / `uniform(size)` (53-bit doubles from two
+ * 32-bit draws), `shuffle` / `permutation` (Fisher–Yates from the end with `random_interval`) and
+ * `choice` with and without replacement. With it the evaluation draws the very rows ADBench drew
+ * for seeds 1, 2, 3, and sklearn-isolation-forest.ts grows the very trees scikit-learn grows.
  */
 
 const N = 624;
@@ -13,6 +15,10 @@ const M = 397;
 export interface NumpyLegacyRandom {
   /** genrand_int32: the next 32-bit output of the Mersenne Twister. */
   nextUint32(): number;
+  /** `random_sample()`: a double in [0, 1) with 53 random bits (`(a >> 5) * 2^26 + (b >> 6)) / 2^53`). */
+  randomSample(): number;
+  /** `uniform(size=size)` on [0, 1): `size` calls of {@link NumpyLegacyRandom.randomSample}. */
+  uniform(size: number): Float64Array;
   /** numpy `random_interval(max)`: uniform integer in [0, max]. */
   interval(max: number): number;
   /** `np.random.randint(0, n, size)`. */
@@ -102,7 +108,7 @@ export function createNumpyLegacyRandom(seed: number): NumpyLegacyRandom {
     const out = new Int32Array(size);
     const rng = n - 1;
     if (rng <= 0) return out;
-    if (rng > 0xfffffffe) throw new Error('randint: ranges of 2^32 and above are not ported');
+    if (rng > 0x7fffffff) throw new Error('randint: ranges above 2^31 are not ported (results are Int32)');
     const mask = maskFor(rng);
     for (let i = 0; i < size; i++) {
       let v: number;
@@ -113,8 +119,16 @@ export function createNumpyLegacyRandom(seed: number): NumpyLegacyRandom {
     return out;
   };
 
+  const randomSample = (): number => {
+    const a = nextUint32() >>> 5;
+    const b = nextUint32() >>> 6;
+    return (a * 67108864 + b) / 9007199254740992;
+  };
+
   return {
     nextUint32,
+    randomSample,
+    uniform: (size) => Float64Array.from({ length: size }, randomSample),
     interval,
     randint,
     shuffle,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createNumpyLegacyRandom } from './numpy-random.js';
+import { NUMPY_LEGACY_GOLDEN } from './sklearn-isolation-forest-golden.fixture.js';
 
 // Expected values printed by numpy 2.4 (legacy np.random, unchanged since numpy 1.x).
 describe('createNumpyLegacyRandom', () => {
@@ -26,5 +27,15 @@ describe('createNumpyLegacyRandom', () => {
     const r = createNumpyLegacyRandom(2);
     expect([r.nextUint32(), r.nextUint32()]).toEqual([1872583848, 794921487]);
     expect(() => createNumpyLegacyRandom(-1)).toThrow(/numpy seeds/);
+  });
+
+  it('replays uniform(size) and randint(2**31 - 1) as scikit-learn draws them (golden from numpy)', () => {
+    const r = createNumpyLegacyRandom(1);
+    expect(Array.from(r.uniform(5))).toEqual(NUMPY_LEGACY_GOLDEN.uniform1);
+    expect(Array.from(r.randint(2 ** 31 - 1, 5))).toEqual(NUMPY_LEGACY_GOLDEN.randintMax1);
+    expect(Array.from(createNumpyLegacyRandom(42).randint(2 ** 31 - 1, 3))).toEqual(
+      NUMPY_LEGACY_GOLDEN.randintMax42,
+    );
+    expect(() => r.randint(2 ** 31 + 2, 1)).toThrow(/above 2\^31/);
   });
 });
