@@ -232,6 +232,7 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
     const t = result.totals;
     // all threads of the process (getrusage), so the workers' CPU time counts
     const cpu = process.cpuUsage(cpuStart);
+    const all = process.cpuUsage();
     report(
       `${JSON.stringify({
         input,
@@ -245,6 +246,8 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
         rejected: t.errorCount,
         ms: Math.round(result.ms),
         cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+        // the whole process since it started: start-up and code loading included
+        processCpuMs: Math.round((all.user + all.system) / 1000),
         rowsPerSec: Math.round(t.rows / Math.max(result.ms / 1000, 1e-9)),
         byOutcome: t.byOutcome,
         byLevel: t.byLevel,
