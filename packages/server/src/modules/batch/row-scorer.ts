@@ -136,6 +136,95 @@ export interface RowScorerOptions {
   readonly withLabel: boolean;
   /** Rejected rows kept with their message (all are counted). Default 1000. */
   readonly maxErrors?: number;
+  /**
+   * CSV only: write each result row here as UTF-8 (no newline) instead of returning it; the
+   * scorer's methods then return ''.
+   */
+  readonly bytes?: ResultBytes;
+}
+
+const COMMA = 44;
+
+/**
+ * A growing buffer result rows are written into as UTF-8, without a string per row; `take` hands
+ * the bytes over (its own buffer, so it can be transferred to another thread) and starts anew.
+ * @example const out = new ResultBytes(1 << 16); out.ensure(8); out.int(42); out.take(); // '42'
+ */
+export class ResultBytes {
+  private buf: Buffer;
+  /** Bytes written. */
+  pos = 0;
+
+  constructor(private readonly size: number) {
+    this.buf = Buffer.allocUnsafeSlow(size);
+  }
+
+  /** Makes room for `n` more bytes (writers below assume the caller did). */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, this.pos + n));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+
+  byte(b: number): void {
+    this.buf[this.pos++] = b;
+  }
+
+  /** Text as UTF-8 (room: 3 bytes per UTF-16 unit): ASCII copied in a loop, the rest encoded. */
+  text(s: string): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.pos = p + b.write(i === 0 ? s : s.slice(i), p);
+        return;
+      }
+      b[p++] = c;
+    }
+    this.pos = p;
+  }
+
+  /** A CSV cell as `csvCell` writes it (room: 6 bytes per UTF-16 unit + 2). */
+  cell(s: string): void {
+    if (needsQuotes(s)) this.text(csvCell(s));
+    else this.text(s);
+  }
+
+  /** A non-negative integer's decimal digits (anything else as its text). */
+  int(n: number): void {
+    if (!(Number.isSafeInteger(n) && n >= 0)) {
+      this.text(String(n));
+      return;
+    }
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    const end = this.pos + digits;
+    let p = end;
+    let x = n;
+    do {
+      this.buf[--p] = 48 + (x % 10);
+      x = Math.floor(x / 10);
+    } while (x > 0);
+    this.pos = end;
+  }
+
+  /** The bytes written so far (a view of a buffer no longer written to); starts a new buffer. */
+  take(): Uint8Array {
+    const out = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
+    this.buf = Buffer.allocUnsafeSlow(Math.max(this.size, this.pos + (this.pos >>> 3)));
+    this.pos = 0;
+    return out;
+  }
+}
+
+function needsQuotes(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === COMMA || c === 34 || c === 10 || c === 13) return true;
+  }
+  return false;
 }
 
 /** Scores rows one at a time and formats each result; keeps totals. */
@@ -176,7 +265,7 @@ function riskText(r: number): string {
  * s.csv(['e1', 'login', 'u1'], 2, mapColumns(['id', 'type', 'user']));
  */
 export function createRowScorer(opts: RowScorerOptions): RowScorer {
-  const { engine, format, app, defaultAt, withLabel } = opts;
+  const { engine, format, app, defaultAt, withLabel, bytes } = opts;
   const maxErrors = opts.maxErrors ?? 1000;
   const totals = emptyTotals();
 
@@ -223,6 +312,10 @@ export function createRowScorer(opts: RowScorerOptions): RowScorer {
     error: string | null,
   ): string {
     const sig = d?.signals;
+    if (format === 'csv' && bytes !== undefined) {
+      renderCsvBytes(bytes, line, id, user, type, d, label, error);
+      return '';
+    }
     if (format === 'csv') {
       let codes = '';
       if (sig !== undefined) {
@@ -252,6 +345,70 @@ export function createRowScorer(opts: RowScorerOptions): RowScorer {
       error,
     };
     return JSON.stringify(row);
+  }
+
+  /** {@link render}'s CSV row, written as bytes. */
+  function renderCsvBytes(
+    out: ResultBytes,
+    line: number,
+    id: string | null,
+    user: string | null,
+    type: string | null,
+    d: Decision | undefined,
+    label: number | undefined,
+    error: string | null,
+  ): void {
+    const sig = d?.signals;
+    const n = sig === undefined ? 0 : sig.length < TOP_SIGNALS ? sig.length : TOP_SIGNALS;
+    let chars = (id?.length ?? 0) + (user?.length ?? 0) + (type?.length ?? 0) + (error?.length ?? 0);
+    let quoted = false;
+    for (let i = 0; i < n; i++) {
+      const code = sig![i]!.code;
+      chars += code.length + 1;
+      if (needsQuotes(code)) quoted = true;
+    }
+    out.ensure(128 + 6 * chars);
+    out.int(line);
+    out.byte(COMMA);
+    if (id !== null) out.cell(id);
+    out.byte(COMMA);
+    if (user !== null) out.cell(user);
+    out.byte(COMMA);
+    if (type !== null) out.cell(type);
+    out.byte(COMMA);
+    if (d === undefined) out.text(',,,,,');
+    else {
+      out.text(riskText(d.risk));
+      out.byte(COMMA);
+      out.int(d.score);
+      out.byte(COMMA);
+      out.text(d.level);
+      out.byte(COMMA);
+      out.text(d.outcome);
+      out.byte(COMMA);
+      out.text(d.flag);
+      out.byte(COMMA);
+      if (quoted)
+        out.text(
+          csvCell(
+            sig!
+              .slice(0, n)
+              .map((x) => x.code)
+              .join('|'),
+          ),
+        );
+      else
+        for (let i = 0; i < n; i++) {
+          if (i > 0) out.byte(124);
+          out.text(sig![i]!.code);
+        }
+    }
+    if (withLabel) {
+      out.byte(COMMA);
+      if (label !== undefined) out.int(label);
+    }
+    out.byte(COMMA);
+    if (error !== null) out.cell(error);
   }
 
   return {

@@ -3,7 +3,13 @@ import { StringDecoder } from 'node:string_decoder';
 import { createEngine, parseEngineConfig, type EventType } from '@vigil/engine';
 import { mapColumns } from './batch-columns.js';
 import { createCsvScanner } from './csv-scanner.js';
-import { createRowScorer, type InputFormat, type ResultFormat, type ScoreTotals } from './row-scorer.js';
+import {
+  createRowScorer,
+  ResultBytes,
+  type InputFormat,
+  type ResultFormat,
+  type ScoreTotals,
+} from './row-scorer.js';
 
 /** What one shard of a file scoring run needs (sent to its worker thread). */
 export interface ShardTask {
@@ -120,8 +126,13 @@ export async function scoreShard(
   const parsed = task.engineConfig === undefined ? undefined : parseEngineConfig(task.engineConfig);
   if (parsed !== undefined && !parsed.ok) throw new Error('invalid engine configuration');
   const engine = createEngine(parsed === undefined ? {} : { config: parsed.value });
+  // Rows are written as UTF-8 into one buffer per batch as they are made (no string per CSV row);
+  // the buffer is handed over whole, so each batch gets a new one.
+  const newline = task.format !== 'json';
+  const out = new ResultBytes(64 * task.batchRows);
   const scorer = createRowScorer({
     engine,
+    ...(task.format === 'csv' ? { bytes: out } : {}),
     format: task.format,
     app: task.app,
     defaultAt: task.defaultAt,
@@ -137,12 +148,6 @@ export async function scoreShard(
   };
   let ords = new Int32Array(batchRows);
   let lens = new Int32Array(batchRows);
-  // Rows are written as UTF-8 into one buffer per batch as they are made (no string kept per row);
-  // the buffer is handed over whole, so each batch gets a new one sized by the last.
-  const newline = task.format !== 'json';
-  let data = new Uint8Array(64 * batchRows);
-  let view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  let pos = 0;
   let n = 0;
   let bytes = 0;
 
@@ -152,30 +157,26 @@ export async function scoreShard(
       kind: 'rows',
       ords: ords.subarray(0, n),
       lens: lens.subarray(0, n),
-      data: data.subarray(0, pos),
+      data: out.take(),
       bytes,
     };
     ords = new Int32Array(batchRows);
     lens = new Int32Array(batchRows);
-    data = new Uint8Array(Math.max(64 * batchRows, pos + (pos >>> 3)));
-    view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    pos = 0;
     n = 0;
     await emit(m);
   }
-  async function add(ord: number, row: string): Promise<void> {
-    const need = pos + 3 * row.length + 1;
-    if (need > data.length) {
-      const grown = new Uint8Array(Math.max(need, 2 * data.length));
-      grown.set(data.subarray(0, pos));
-      data = grown;
-      view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    }
-    const start = pos;
-    pos += view.write(row, pos);
-    if (newline) data[pos++] = 10;
+  /**
+   * Records the row written into `out` from `start` on (CSV rows are written there by the scorer;
+   * others come as `row` text), with its line feed.
+   */
+  async function add(ord: number, start: number, row: string): Promise<void> {
+    if (row !== '') {
+      out.ensure(3 * row.length + 1);
+      out.text(row);
+    } else out.ensure(1);
+    if (newline) out.byte(10);
     ords[n] = ord;
-    lens[n] = pos - start;
+    lens[n] = out.pos - start;
     n++;
     if (n === batchRows) await flush();
   }
@@ -216,7 +217,8 @@ export async function scoreShard(
           if (!scanner.next()) throw changedError();
           const problem = scanner.problem();
           // the scorer reads the cells right away: one array serves every row
-          await add(r, scorer.csv(problem ?? scanner.fields(cells), lines[r]!, mapping));
+          const start = out.pos;
+          await add(r, start, scorer.csv(problem ?? scanner.fields(cells), lines[r]!, mapping));
         }
         if (scanner.next()) throw changedError();
         bytes = to;
@@ -262,7 +264,8 @@ export async function scoreShard(
             if (owner !== shard) continue;
           }
           const problem = scanner.problem();
-          await add(o, scorer.csv(problem ?? scanner.fields(), scanner.line, mapping));
+          const start = out.pos;
+          await add(o, start, scorer.csv(problem ?? scanner.fields(), scanner.line, mapping));
         }
         if (got === 0) break;
       }
@@ -310,7 +313,8 @@ export async function scoreShard(
               continue;
             }
           }
-          await add(o, bad !== undefined ? scorer.reject(line, bad) : scorer.json(value, line));
+          const start = out.pos;
+          await add(o, start, bad !== undefined ? scorer.reject(line, bad) : scorer.json(value, line));
         }
         if (nl === -1) break;
       }
