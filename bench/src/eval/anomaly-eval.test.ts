@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rocAuc } from '../../../packages/engine/src/metrics/ranking-metrics.js';
 import { findAnomalyDatasets, readAnomalyDataset } from './anomaly-datasets.js';
-import { evaluateAnomalyDataset, summariseAnomalyResults } from './anomaly-eval.js';
+import { evaluateAnomalyDataset, iforestRandom, summariseAnomalyResults } from './anomaly-eval.js';
 import { adbenchSplit } from './adbench-protocol.js';
 import { parsePublishedResults } from './published-results.js';
 import { sklearnVersion } from '../models/sklearn.js';
@@ -94,6 +94,12 @@ describe('anomaly datasets', () => {
     expect(s.ensemble_beats_iforest).toBe(s.mean_ensemble > s.mean_roc_auc);
   });
 
+  it('maps each isolation forest stream to its training option', () => {
+    expect(iforestRandom('adbench', 2)).toEqual({ kind: 'sklearn', seed: 2, seeding: 'np.random.seed' });
+    expect(iforestRandom('sklearn', 2)).toEqual({ kind: 'sklearn', seed: 2, seeding: 'random_state' });
+    expect(iforestRandom('vigil', 2)).toEqual({ kind: 'vigil', seed: 2 });
+  });
+
   it('scores a reference forest on the very same split matrices, seed by seed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-anomaly-'));
     writeFileSync(join(dir, 'blob.csv'), blobCsv(400, 20));
@@ -104,8 +110,9 @@ describe('anomaly datasets', () => {
       seen.push(...jobs);
       return jobs.map((j) => Float64Array.from({ length: j.test.rows }, (_, r) => j.test.data[r * 2]!));
     };
-    const r = evaluateAnomalyDataset('blob', data, [1, 2], {}, 'max-of-sums', reference);
+    const r = evaluateAnomalyDataset('blob', data, [1, 2], {}, { reference });
     expect(seen.map((j) => j.seeds)).toEqual([[1], [2]]);
+    expect(seen.map((j) => j.seeding)).toEqual(['np.random.seed', 'np.random.seed']);
     const split = adbenchSplit(data, 2);
     expect(Array.from(seen[1]!.train.data)).toEqual(Array.from(split.train.x.data));
     expect(Array.from(seen[1]!.test.data)).toEqual(Array.from(split.test.x.data));
@@ -130,6 +137,34 @@ describe('anomaly datasets', () => {
       expect(scores).toHaveLength(2);
       for (const s of scores) expect(rocAuc(s, test.labels)).toBeGreaterThan(0.99);
       expect(sklearnIforestScores([])).toEqual([]);
+    },
+  );
+
+  it.skipIf(sklearnVersion() === null)(
+    "the default isolation forest is scikit-learn's, row for row, on the protocol's splits",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vigil-anomaly-'));
+      writeFileSync(join(dir, 'blob.csv'), blobCsv(1500, 30));
+      const data = readAnomalyDataset(join(dir, 'blob.csv'));
+      // The default is ADBench's way (np.random.seed, then random_state=None); also random_state=seed.
+      for (const stream of [undefined, 'sklearn'] as const) {
+        const r = evaluateAnomalyDataset(
+          'blob',
+          data,
+          [1, 2],
+          {},
+          {
+            reference: sklearnIforestScores,
+            ...(stream === undefined ? {} : { iforestRandom: stream }),
+          },
+        );
+        expect(r.iforest_random).toBe(stream ?? 'adbench');
+        expect(r.sklearn_live_max_score_diff).toBeLessThan(1e-12);
+        expect(r.sklearn_live_roc_auc).toBe(r.roc_auc);
+      }
+      const own = evaluateAnomalyDataset('blob', data, [1, 2], {}, { iforestRandom: 'vigil' });
+      expect(own.iforest_random).toBe('vigil');
+      expect(own.sklearn_live_max_score_diff).toBeNull();
     },
   );
 });

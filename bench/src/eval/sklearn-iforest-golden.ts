@@ -30,6 +30,8 @@ interface CaseSpec {
   /** An integer max_samples, or undefined for 'auto'. */
   readonly maxSamples?: number;
   readonly probes: number;
+  /** 'np.random.seed': seed numpy's global stream and fit with random_state=None (as ADBench). */
+  readonly seeding?: 'np.random.seed';
 }
 
 /** Cases covering each way scikit-learn draws a tree's rows. */
@@ -42,6 +44,17 @@ const CASES: readonly CaseSpec[] = [
   { name: 'tracking', rows: 3000, cols: 5, dataSeed: 8, seed: 3, trees: 6, maxSamples: 20, probes: 12 },
   // All 60 rows (reservoir without a draw), the largest seed numpy takes.
   { name: 'all-rows', rows: 60, cols: 4, dataSeed: 9, seed: 4294967295, trees: 6, probes: 12 },
+  // np.random.seed(1) then random_state=None: the bagging seeds follow the targets' draws.
+  {
+    name: 'global-seed',
+    rows: 700,
+    cols: 4,
+    dataSeed: 2024,
+    seed: 1,
+    trees: 12,
+    probes: 12,
+    seeding: 'np.random.seed',
+  },
 ];
 
 const TRAIN_SCORES = 40;
@@ -60,7 +73,11 @@ for k, c in enumerate(p['cases']):
     X = np.fromfile(files[2 * k], dtype='<f8').reshape(c['rows'], c['cols'])
     P = np.fromfile(files[2 * k + 1], dtype='<f8').reshape(-1, c['cols'])
     ms = 'auto' if c.get('maxSamples') is None else c['maxSamples']
-    m = IsolationForest(n_estimators=c['trees'], max_samples=ms, random_state=c['seed']).fit(X)
+    if c.get('seeding') == 'np.random.seed':
+        np.random.seed(c['seed'])
+        m = IsolationForest(n_estimators=c['trees'], max_samples=ms, random_state=None).fit(X)
+    else:
+        m = IsolationForest(n_estimators=c['trees'], max_samples=ms, random_state=c['seed']).fit(X)
     out.append({'seeds': [int(s) for s in m._seeds],
                 'nodes': [int(e.tree_.node_count) for e in m.estimators_],
                 'firstTree': tree(m.estimators_[0].tree_), 'lastTree': tree(m.estimators_[-1].tree_),
@@ -97,7 +114,11 @@ import type { SklearnTree } from './sklearn-isolation-forest.js';
 
 type Arrays<T> = { readonly [K in keyof T]: readonly number[] };
 
-/** One case: IsolationForest(n_estimators=trees, max_samples, random_state=seed) on sklearnFixtureMatrix(rows, cols, dataSeed). */
+/**
+ * One case: IsolationForest(n_estimators=trees, max_samples, random_state=seed) on
+ * sklearnFixtureMatrix(rows, cols, dataSeed); with seeding 'np.random.seed', np.random.seed(seed)
+ * and random_state=None.
+ */
 export interface SklearnGoldenCase {
   readonly name: string;
   readonly rows: number;
@@ -107,6 +128,7 @@ export interface SklearnGoldenCase {
   readonly trees: number;
   readonly maxSamples?: number;
   readonly probes: number;
+  readonly seeding?: 'np.random.seed';
   readonly seeds: readonly number[];
   readonly nodes: readonly number[];
   readonly firstTree: Arrays<SklearnTree>;

@@ -2,19 +2,26 @@
  * scikit-learn's IsolationForest on exactly the rows Vigil's evaluation uses: the protocol's
  * scaled train and test matrices go to Debian's python3 as float64 files (see
  * ../models/sklearn.ts), python fits `IsolationForest(n_estimators=100, max_samples='auto',
- * random_state=seed)` (what ADBench runs through PyOD: max_samples = min(256, n)) and returns
+ * random_state=seed)` (max_samples = min(256, n) as in ADBench; with seeding 'np.random.seed'
+ * it calls `np.random.seed(seed)` and fits with random_state=None, as ADBench's PyOD wrapper) and returns
  * `-score_samples(test)`, higher = more anomalous, so the metrics are computed by the same
  * TypeScript code for both implementations. One python process per call.
  */
 import type { DenseMatrix } from '../../../packages/engine/src/models/matrix.js';
+import type { SklearnSeeding } from '../../../packages/engine/src/models/sklearn-isolation-forest.js';
 import { numbersField, runPython } from '../models/sklearn.js';
 
 /** One split to score with several forest seeds. */
 export interface SklearnIforestJob {
   readonly train: DenseMatrix;
   readonly test: DenseMatrix;
-  /** random_state of each forest to train on this split. */
+  /** Seed of each forest to train on this split. */
   readonly seeds: readonly number[];
+  /**
+   * How the seed reaches scikit-learn: `random_state=seed` (default) or, as ADBench's PyOD
+   * wrapper does, `np.random.seed(seed)` then `random_state=None`.
+   */
+  readonly seeding?: SklearnSeeding;
 }
 
 const SCRIPT = String.raw`
@@ -28,7 +35,11 @@ for k, job in enumerate(p['jobs']):
     train = np.fromfile(files[2 * k], dtype='<f8').reshape(job['train_rows'], p['cols'])
     test = np.fromfile(files[2 * k + 1], dtype='<f8').reshape(job['test_rows'], p['cols'])
     for seed in job['seeds']:
-        m = IsolationForest(n_estimators=p['trees'], max_samples='auto', random_state=seed).fit(train)
+        if job['seeding'] == 'np.random.seed':
+            np.random.seed(seed)
+            m = IsolationForest(n_estimators=p['trees'], max_samples='auto', random_state=None).fit(train)
+        else:
+            m = IsolationForest(n_estimators=p['trees'], max_samples='auto', random_state=seed).fit(train)
         out.append((-m.score_samples(test)).tolist())
 print(json.dumps({'scores': out}))
 `;
@@ -51,7 +62,12 @@ export function sklearnIforestScores(jobs: readonly SklearnIforestJob[], trees =
     {
       cols,
       trees,
-      jobs: jobs.map((j) => ({ train_rows: j.train.rows, test_rows: j.test.rows, seeds: j.seeds })),
+      jobs: jobs.map((j) => ({
+        train_rows: j.train.rows,
+        test_rows: j.test.rows,
+        seeds: j.seeds,
+        seeding: j.seeding ?? 'random_state',
+      })),
     },
     jobs.flatMap((j) => [j.train.data, j.test.data]),
   );

@@ -125,8 +125,14 @@ describe('trainIsolationForest', () => {
     expect(sk.sampleSize).toBe(256);
     expect(sk.maxDepth).toBe(8);
     expect(rocAuc(sk.scoreBatch(blob.x), blob.labels)).toBeGreaterThan(0.95);
-    const again = trainIsolationForest(blob.x, { random: { kind: 'sklearn', seed: 7 } });
+    const again = trainIsolationForest(blob.x, {
+      random: { kind: 'sklearn', seed: 7, seeding: 'random_state' },
+    });
     expect(again.toJSON()).toEqual(sk.toJSON());
+    const global = trainIsolationForest(blob.x, {
+      random: { kind: 'sklearn', seed: 7, seeding: 'np.random.seed' },
+    });
+    expect(global.toJSON().value).not.toEqual(sk.toJSON().value);
     // The package format is unchanged: a scikit-learn-stream forest saves and loads as any other.
     const copy = loadIsolationForest(JSON.parse(JSON.stringify(sk.toJSON())));
     expect(Array.from(copy.scoreBatch(blob.x))).toEqual(Array.from(sk.scoreBatch(blob.x)));

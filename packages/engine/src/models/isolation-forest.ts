@@ -14,7 +14,8 @@
  * By default the forest draws from Vigil's own generator (`seed`). With
  * `random: { kind: 'sklearn', seed }` it replays scikit-learn 1.2.1's random stream instead and
  * grows exactly the trees of `IsolationForest(n_estimators=trees, max_samples=sampleSize,
- * random_state=seed)` (sklearn-isolation-forest.ts; scikit-learn's float32 comparisons become
+ * random_state=seed)`, or with `seeding: 'np.random.seed'` those of `np.random.seed(seed)` then
+ * `random_state=None` (sklearn-isolation-forest.ts; scikit-learn's float32 comparisons become
  * float64 cuts), so the scores equal scikit-learn's `-score_samples` up to float rounding; the
  * trained model has the same layout and scores as fast.
  *
@@ -34,7 +35,11 @@ import {
 } from './anomaly-model.js';
 import { toDenseMatrix, type MatrixInput } from './matrix.js';
 import { checksumString, createPackageReader, encodeFloat64, encodeInt32 } from './model-package.js';
-import { float32CutAsFloat64, growSklearnIsolationForest } from './sklearn-isolation-forest.js';
+import {
+  float32CutAsFloat64,
+  growSklearnIsolationForest,
+  type SklearnSeeding,
+} from './sklearn-isolation-forest.js';
 
 /** Euler–Mascheroni constant, for the harmonic-number approximation H(i) ≈ ln(i) + γ. */
 export const EULER_GAMMA = 0.5772156649015329;
@@ -53,10 +58,12 @@ export function averagePathLength(n: number): number {
 /**
  * Where an isolation forest's randomness comes from: Vigil's generator (the default, same as
  * `seed`) or scikit-learn 1.2.1's stream (numpy's legacy RandomState seeded with `seed`, as
- * `IsolationForest(random_state=seed)`), which grows scikit-learn's very trees.
+ * `IsolationForest(random_state=seed)`, or with `seeding: 'np.random.seed'` as
+ * `np.random.seed(seed)` then `random_state=None`), which grows scikit-learn's very trees.
  */
 export type IsolationForestRandom =
-  { readonly kind: 'vigil'; readonly seed: number } | { readonly kind: 'sklearn'; readonly seed: number };
+  | { readonly kind: 'vigil'; readonly seed: number }
+  | { readonly kind: 'sklearn'; readonly seed: number; readonly seeding?: SklearnSeeding };
 
 /** Training options of {@link trainIsolationForest}. */
 export interface IsolationForestOptions {
@@ -170,7 +177,7 @@ export function trainIsolationForest(
   const random = opts.random ?? { kind: 'vigil', seed: opts.seed ?? 1 };
   const built =
     random.kind === 'sklearn'
-      ? sklearnForest(X, n, d, trees, psi, maxDepth, random.seed)
+      ? sklearnForest(X, n, d, trees, psi, maxDepth, random.seed, random.seeding ?? 'random_state')
       : vigilForest(X, n, d, trees, psi, maxDepth, random.seed);
 
   const forest: Omit<Forest, 'thresholds'> = {
@@ -199,11 +206,12 @@ function sklearnForest(
   psi: number,
   maxDepth: number,
   seed: number,
+  seeding: SklearnSeeding,
 ): ForestArrays {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new Error('isolation forest: a scikit-learn seed is an integer in [0, 2^32 - 1]');
   }
-  const sk = growSklearnIsolationForest(X, n, d, { seed, trees, maxSamples: psi, maxDepth });
+  const sk = growSklearnIsolationForest(X, n, d, { seed, seeding, trees, maxSamples: psi, maxDepth });
   let total = 0;
   for (const t of sk.trees) total += t.feature.length;
   const feature = new Int32Array(total);

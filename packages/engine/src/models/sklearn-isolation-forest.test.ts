@@ -7,6 +7,7 @@ import {
   float32CutAsFloat64,
   growSklearnIsolationForest,
   sampleWithoutReplacement,
+  type SklearnSeeding,
   type SklearnTree,
 } from './sklearn-isolation-forest.js';
 
@@ -21,8 +22,10 @@ const plain = (t: SklearnTree): Record<keyof SklearnTree, number[]> => ({
 // Golden values from scikit-learn 1.2.1 (bench/src/eval/sklearn-iforest-golden.ts).
 describe.each(SKLEARN_IFOREST_GOLDEN)('scikit-learn IsolationForest replay: $name', (g) => {
   const x = sklearnFixtureMatrix(g.rows, g.cols, g.dataSeed);
+  const seeding: SklearnSeeding = g.seeding ?? 'random_state';
   const opts = {
     seed: g.seed,
+    seeding,
     trees: g.trees,
     ...(g.maxSamples === undefined ? {} : { maxSamples: g.maxSamples }),
   };
@@ -38,7 +41,7 @@ describe.each(SKLEARN_IFOREST_GOLDEN)('scikit-learn IsolationForest replay: $nam
   it('scores as -score_samples, also on values at float32 rounding ties', () => {
     const model = trainIsolationForest(x, {
       trees: g.trees,
-      random: { kind: 'sklearn', seed: g.seed },
+      random: { kind: 'sklearn', seed: g.seed, seeding },
       ...(g.maxSamples === undefined ? {} : { sampleSize: g.maxSamples }),
     });
     const train = model.scoreBatch({

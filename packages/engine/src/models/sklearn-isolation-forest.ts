@@ -8,7 +8,9 @@
  * - `X` is cast to float32 (round to nearest); `y = RandomState(seed).uniform(size=n)` are the
  *   regression targets the trees' MSE criterion sees (they only decide leaves through
  *   `impurity <= EPSILON` and the improvement test, but they are replayed too);
- * - BaseBagging draws `seeds = RandomState(seed).randint(2^31 - 1, size=trees)`; tree i gets
+ * - BaseBagging draws `seeds = RandomState(seed).randint(2^31 - 1, size=trees)` (a fresh
+ *   generator with `random_state=seed`; with `np.random.seed(seed)` and `random_state=None`, as
+ *   ADBench runs it, the same global stream right after the targets' draws); tree i gets
  *   `random_state = RandomState(seeds[i]).randint(2^31 - 1)` and its rows from a fresh
  *   `RandomState(seeds[i])`: `sample_without_replacement(n_features, n_features)` (no draw), then
  *   `sample_without_replacement(n, max_samples)` ('auto': a permutation prefix for
@@ -133,10 +135,21 @@ export interface SklearnTree {
   readonly nNodeSamples: Int32Array;
 }
 
+/**
+ * How the seed reaches scikit-learn: `random_state=seed` (each `check_random_state` makes a fresh
+ * `RandomState(seed)`, so the targets and the bagging seeds both start from the seed), or
+ * `np.random.seed(seed)` with `random_state=None` (one global stream: the bagging seeds follow
+ * the targets' 2n draws). ADBench runs PyOD's IForest the second way.
+ */
+export const SKLEARN_SEEDINGS = ['random_state', 'np.random.seed'] as const;
+export type SklearnSeeding = (typeof SKLEARN_SEEDINGS)[number];
+
 /** Options of {@link growSklearnIsolationForest}, named as scikit-learn's. */
 export interface SklearnIsolationForestOptions {
-  /** `random_state`, an integer in [0, 2^32 - 1]. */
+  /** The seed, an integer in [0, 2^32 - 1]. */
   readonly seed: number;
+  /** How the seed is given to scikit-learn (default 'random_state'). */
+  readonly seeding?: SklearnSeeding;
   /** `n_estimators` (default 100). */
   readonly trees?: number;
   /** `max_samples` as an integer, capped at the rows (default 256, i.e. 'auto'). */
@@ -417,8 +430,12 @@ export function growSklearnIsolationForest(
       );
     }
   }
-  const y = createNumpyLegacyRandom(seed).uniform(rows);
-  const seeds = createNumpyLegacyRandom(seed).randint(MAX_INT, trees);
+  const targetsRng = createNumpyLegacyRandom(seed);
+  const y = targetsRng.uniform(rows);
+  const seeds = (opts.seeding === 'np.random.seed' ? targetsRng : createNumpyLegacyRandom(seed)).randint(
+    MAX_INT,
+    trees,
+  );
   const out: SklearnTree[] = [];
   for (let t = 0; t < trees; t++) {
     const treeSeed = createNumpyLegacyRandom(seeds[t]!).randint(MAX_INT, 1)[0]!;
