@@ -57,12 +57,12 @@ describe('loadConfig', () => {
     });
   });
 
-  it('runs SQLite on a worker thread unless SQLITE_WORKER=false, and rejects other values', () => {
+  it('runs SQLite on a worker thread only with SQLITE_WORKER=true, and rejects other values', () => {
     expect(loadConfig({ DATA_DIR: '/tmp/v' }).database).toEqual({ kind: 'sqlite', file: '/tmp/v/vigil.db' });
-    expect(loadConfig({ DATA_DIR: '/tmp/v', SQLITE_WORKER: 'false' }).database).toEqual({
+    expect(loadConfig({ DATA_DIR: '/tmp/v', SQLITE_WORKER: 'true' }).database).toEqual({
       kind: 'sqlite',
       file: '/tmp/v/vigil.db',
-      workerThread: false,
+      workerThread: true,
     });
     expect(() => loadConfig({ SQLITE_WORKER: 'sometimes' })).toThrow(ConfigError);
   });

@@ -16,7 +16,7 @@ export type DatabaseConfig =
   | {
       readonly kind: 'sqlite';
       readonly file: string;
-      /** SQLITE_WORKER: run SQLite on a worker thread (default true; see docs/adr/0006). */
+      /** SQLITE_WORKER: run SQLite on a worker thread (default false; see docs/adr/0006). */
       readonly workerThread?: boolean;
     }
   | { readonly kind: 'postgres'; readonly url: string };
@@ -109,7 +109,7 @@ export const CONFIG_VARIABLES = {
   RATE_LIMIT_BURST: 'burst size per API key (default 2 x RATE_LIMIT_PER_SEC)',
   SNAPSHOT_INTERVAL_MS: 'feature snapshot interval (default 60000; 0 = only on shutdown)',
   GROUP_COMMIT_MAX: 'most events per group commit (default 512)',
-  SQLITE_WORKER: 'false to run SQLite on the event loop instead of a worker thread (default true)',
+  SQLITE_WORKER: 'true to run SQLite on a worker thread instead of the event loop (default false)',
   WATCH_INTERVAL_MS:
     'how often models, configurations and lists changed by other processes are picked up (default 3000; 0 = never)',
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true to allow webhook URLs on loopback/private networks (default false)',
@@ -278,7 +278,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
   }
 
   if (database.kind === 'sqlite' && get('SQLITE_WORKER') !== undefined) {
-    database = { ...database, workerThread: boolOf(get('SQLITE_WORKER'), 'SQLITE_WORKER', true, problems) };
+    database = { ...database, workerThread: boolOf(get('SQLITE_WORKER'), 'SQLITE_WORKER', false, problems) };
   }
 
   const rawLevel = get('LOG_LEVEL')?.trim().toLowerCase() ?? 'info';

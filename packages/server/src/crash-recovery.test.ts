@@ -28,13 +28,13 @@ interface Child {
 }
 
 const children: ChildProcess[] = [];
-let dir: string | undefined;
+const dirs: string[] = [];
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function startChild(dataDir: string): Promise<Child> {
+function startChild(dataDir: string, sqliteWorker: boolean): Promise<Child> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'INIT_CWD') env[k] = v;
   Object.assign(env, {
@@ -45,6 +45,7 @@ function startChild(dataDir: string): Promise<Child> {
     VIGIL_ADMIN_KEY: ADMIN_KEY,
     RATE_LIMIT_PER_SEC: '0',
     SNAPSHOT_INTERVAL_MS: '1000',
+    SQLITE_WORKER: String(sqliteWorker),
   });
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     cwd: SERVER_DIR,
@@ -78,10 +79,14 @@ function startChild(dataDir: string): Promise<Child> {
   });
 }
 
-describe('crash recovery (kill -9)', () => {
+describe.each([
+  { mode: 'SQLite on the event loop', sqliteWorker: false },
+  { mode: 'SQLite on its worker thread', sqliteWorker: true },
+])('crash recovery (kill -9), $mode', ({ sqliteWorker }) => {
   it('keeps every acknowledged event and decision exactly once, and answers re-posts with the same decision', async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'vigil-crash-'));
-    const first = await startChild(dir);
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-crash-'));
+    dirs.push(dir);
+    const first = await startChild(dir, sqliteWorker);
     const created = await fetch(`${first.url}/v1/apps`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
@@ -127,7 +132,7 @@ describe('crash recovery (kill -9)', () => {
     expect(acked.size).toBeGreaterThanOrEqual(KILL_AFTER);
     expect(failedAfterKill).toBeGreaterThan(0);
 
-    const second = await startChild(dir);
+    const second = await startChild(dir, sqliteWorker);
     expect(second.recovery.lastSeq).toBeGreaterThanOrEqual(acked.size);
 
     const db = new SqliteDatabase(path.join(dir, 'vigil.db'), { readonly: true });

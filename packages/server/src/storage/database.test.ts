@@ -18,14 +18,14 @@ function tempFile(): string {
 
 describe('SQLite WAL checkpoints', () => {
   it('turns auto-checkpointing off and exposes the connection', async () => {
-    const db = await openDatabase({ kind: 'sqlite', file: tempFile() }, { workerThread: false });
+    const db = await openDatabase({ kind: 'sqlite', file: tempFile() });
     expect(db.sqlite?.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     expect(db.sqlite?.pragma('journal_mode', { simple: true })).toBe('wal');
     await db.close();
   });
 
   it('on the worker thread, turns it off there too and keeps only a read connection on this thread', async () => {
-    const db = await openDatabase({ kind: 'sqlite', file: tempFile() });
+    const db = await openDatabase({ kind: 'sqlite', file: tempFile() }, { workerThread: true });
     expect(db.sqlite).toBeUndefined();
     expect(db.readSqlite?.pragma('journal_mode', { simple: true })).toBe('wal');
     const on = async (pragma: string) =>

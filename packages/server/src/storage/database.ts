@@ -198,9 +198,9 @@ export interface OpenDatabaseOptions {
   /** PostgreSQL pool size (default 10). */
   readonly poolSize?: number;
   /**
-   * SQLite files: run every statement on a connection in a worker thread (default true), so
-   * inserts, COMMITs and queries never block the event loop (see storage/sqlite-writer.ts).
-   * `:memory:` databases always run on the calling thread.
+   * SQLite files: run every statement on a connection in a worker thread, so inserts, COMMITs and
+   * queries never block the event loop (see storage/sqlite-writer.ts and docs/adr/0006). Default:
+   * the config's `workerThread`, else false. `:memory:` databases always run on the calling thread.
    */
   readonly workerThread?: boolean;
 }
@@ -223,7 +223,7 @@ export async function openDatabase(config: DatabaseConfig, opts: OpenDatabaseOpt
       sqlite.pragma('busy_timeout = 5000');
       const stopCheckpoints =
         config.file === ':memory:' ? async () => {} : startWalCheckpoints(sqlite, { file: config.file });
-      if (config.file !== ':memory:' && (opts.workerThread ?? config.workerThread) !== false) {
+      if (config.file !== ':memory:' && (opts.workerThread ?? config.workerThread) === true) {
         // every statement runs on the worker's connection; this one set the file up, serves the
         // duplicate-id lookups (readSqlite) and checkpoints if the checkpoint thread cannot start
         const w = openSqliteWriter(config.file);

@@ -11,7 +11,7 @@ describe('SQLite on a worker thread', () => {
   let db: Db;
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'vigil-writer-'));
-    db = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'w.db') });
+    db = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'w.db') }, { workerThread: true });
     await sql`CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, data BLOB)`.execute(
       db.kysely,
     );
@@ -102,6 +102,6 @@ describe('SQLite on a worker thread', () => {
     expect(names.rows.map((r) => r.name)).toEqual(['from-other']);
     await db.close();
     await expect(sql`SELECT 1`.execute(db.kysely)).rejects.toThrow();
-    db = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'w.db') });
+    db = await openDatabase({ kind: 'sqlite', file: path.join(dir, 'w.db') }, { workerThread: true });
   });
 });

@@ -37,8 +37,8 @@ export async function probePostgres(): Promise<{ readonly ok: boolean; readonly 
 }
 
 /**
- * A migrated database in a new temporary SQLite file; statements run on a worker thread as in the
- * server unless `workerThread: false` (the calling thread's own connection).
+ * A migrated database in a new temporary SQLite file, on the calling thread's connection as the
+ * server's default, or with `workerThread: true` on a worker thread (SQLITE_WORKER=true).
  */
 export async function createSqliteTestDatabase(
   opts: { readonly workerThread?: boolean } = {},

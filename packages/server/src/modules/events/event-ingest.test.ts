@@ -280,6 +280,10 @@ describe('event ingest on SQLite', () => {
   ingestContract(createSqliteTestDatabase);
 });
 
+describe('event ingest on SQLite on the worker thread', () => {
+  ingestContract(() => createSqliteTestDatabase({ workerThread: true }));
+});
+
 describeWithPostgres('event ingest on PostgreSQL', () => {
   ingestContract(createPgTestDatabase);
 });
@@ -288,7 +292,7 @@ describe('event ingest on SQLite: one-piece commits on the worker thread', () =>
   let t: TestDatabase;
   const clock = createFakeClock(Date.UTC(2026, 2, 1));
   beforeAll(async () => {
-    t = await createSqliteTestDatabase();
+    t = await createSqliteTestDatabase({ workerThread: true });
   });
   afterAll(async () => {
     await t?.cleanup();
