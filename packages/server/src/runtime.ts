@@ -359,14 +359,20 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     ...(logger ? { logger } : {}),
   });
   void backtests.resume().catch((err: unknown) => logger?.warn({ err }, 'resuming backtests failed'));
-  // file scoring with each app's detectors and rules on a fresh feature store (live state untouched)
+  // file scoring with each app's detectors, rules and deployed/shadow models on a fresh feature store
+  // (live state untouched: stateful models get fresh hooks, as in backtests)
   const batches = createBatchService({
     db,
     clock,
     makeEngine: (appId) => {
       const live = engine.forApp(appId);
       return withAppLists(
-        createEngine({ config: live.config, detectors: live.detectors, lists: registry.lookup }),
+        createEngine({
+          config: live.config,
+          detectors: live.detectors,
+          lists: registry.lookup,
+          models: modelHooks.forReplay(appId),
+        }),
         registry,
       );
     },

@@ -140,6 +140,35 @@ describe('model registry API', () => {
     expect(rb.statusCode).toBe(409);
   });
 
+  it('file batches (POST /v1/batch) score with the deployed model too', async () => {
+    const shop = await s.createApp();
+    const m = (
+      await upload(shop.apiKey, fraudCsv(800), 'model=gbdt&label=is_fraud&name=fraud')
+    ).json<ModelBody>();
+    const csv = [
+      'id,type,at,user,amount',
+      ...Array.from({ length: 7 }, (_, i) => `b${i},payment,2026-01-10T10:0${i}:00Z,burst,900`),
+    ].join('\n');
+    const risks = async (): Promise<number[]> => {
+      const up = await s.app.inject({
+        method: 'POST',
+        url: '/v1/batch',
+        headers: { authorization: `Bearer ${shop.apiKey}`, 'content-type': 'text/csv' },
+        payload: csv,
+      });
+      expect(up.statusCode).toBe(202);
+      const id = up.json<{ id: string }>().id;
+      await s.rt.batches.idle();
+      const res = await s.call('GET', `/v1/batch/${id}/result?format=json`, { key: shop.apiKey });
+      return res.json<{ risk: number }[]>().map((r) => r.risk);
+    };
+    const before = await risks();
+    await s.call('POST', `/v1/models/${m.id}/deploy`, { key: shop.apiKey });
+    const after = await risks();
+    expect(after).toHaveLength(7);
+    expect(after[6]!).toBeGreaterThan(before[6]! + 0.05);
+  });
+
   it('lets a viewer read models but not deploy, shadow or roll them back (403), and hides them from other apps', async () => {
     const a = await s.createApp();
     const other = await s.createApp();
