@@ -117,7 +117,12 @@ export async function launchScore(args) {
   }
   if (dir === undefined) return false;
   /** @type {unknown} */
-  const loaded = await import(pathToFileURL(path.join(dir, 'score.js')).href);
+  let loaded;
+  try {
+    loaded = await import(pathToFileURL(path.join(dir, 'score.js')).href);
+  } catch {
+    return false; // removed or unreadable: run through tsx
+  }
   const mod = /** @type {ScoreModule} */ (loaded);
   try {
     process.exitCode = await mod.runScoreCommand(args, {
