@@ -296,12 +296,12 @@ export function createEventIngest(
     for (const { item } of scored) committing.set(item.key, item);
     // commits run one after another in scoring order, so log order is the feature store's order
     const previous = lastCommit;
-    const committed = (async () => {
+    const chained = (async () => {
       await previous;
       await commit(scored, settle);
     })();
-    lastCommit = committed.catch(() => undefined);
-    return { commit: committed };
+    lastCommit = chained.catch(() => undefined);
+    return { commit: chained };
   }
 
   /** 4-5. One transaction for the whole batch, then the answers. */
@@ -365,7 +365,8 @@ export function createEventIngest(
     let committed: CommittedDecision[] = [];
     try {
       // the fast path: no hook has work, so the batch commits in one piece
-      const decided = scored.map(({ item, decision }) => ({ event: item.event, decision }));
+      const decided =
+        db.atomic === undefined ? [] : scored.map(({ item, decision }) => ({ event: item.event, decision }));
       if (db.atomic !== undefined && !hooks.some((h) => h.needed?.(decided) ?? true)) {
         const r = await appendAtomic(db, rows, [
           userActivityPart(

@@ -290,18 +290,9 @@ export async function appendAtomic(
   extra: readonly BulkPart[],
 ): Promise<Map<string, number> | 'conflict' | undefined> {
   if (db.atomic === undefined || db.inTransaction) return undefined;
-  const decisions: unknown[][] = [];
-  const signals: unknown[][] = [];
-  rows.forEach(({ decision: d }, i) => {
-    const p: unknown[] = decisionParams({ ...d, eventSeq: 0 });
-    p[0] = i;
-    decisions.push(p);
-    for (const s of signalParams([{ ...d, eventSeq: 0 }])) {
-      const q: unknown[] = s;
-      q[0] = i;
-      signals.push(q);
-    }
-  });
+  // the seq column carries the event's index in `rows`; the thread binds the seq its insert returned
+  const decisions: unknown[][] = rows.map(({ decision }, i) => decisionParams({ ...decision, eventSeq: i }));
+  const signals: unknown[][] = signalParams(rows.map(({ decision }, i) => ({ ...decision, eventSeq: i })));
   const r = await db.atomic.run({
     head: { sql: INSERT_EVENT_SQL, rows: rows.map((r) => eventParams(r.event)) },
     parts: [
