@@ -12,6 +12,7 @@ import {
 import { backtestsMigration } from './backtests.migration.js';
 import type { Db, Dialect } from './database.js';
 import { eventColumnsMigration } from './event-columns.migration.js';
+import { decisionIndexesMigration } from './decision-indexes.migration.js';
 import { entityIndexesMigration } from './entity-indexes.migration.js';
 import { modelsRegistryMigration } from './models-registry.migration.js';
 import { shieldReviewMigration } from './shield-review.migration.js';
@@ -344,6 +345,7 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '0970_event_columns': eventColumnsMigration(dialect),
     '0980_batches': { up: (db) => createBatchTables(db, dialect) },
     '0990_model_states': modelStatesMigration(dialect),
+    '1010_decision_indexes': decisionIndexesMigration(),
   };
 }
 

@@ -287,6 +287,23 @@ export function describeStoreContract(open: () => Promise<TestDatabase>): void {
         risk: 0.7,
         score: 70,
       });
+      // by user (found through the events index), paged with cursors, scoped to the app
+      const u1First = await events.listDecisions({ appId: a.id, userId: 'u1', limit: 2 });
+      expect(u1First.items.map((d) => d.eventId)).toEqual(['d6', 'd4']);
+      const u1Rest = await events.listDecisions({
+        appId: a.id,
+        userId: 'u1',
+        limit: 2,
+        cursor: u1First.nextCursor!,
+      });
+      expect(u1Rest.items.map((d) => d.eventId)).toEqual(['d2', 'd0']);
+      expect(u1Rest.nextCursor).toBeNull();
+      expect(
+        (await events.listDecisions({ appId: a.id, userId: 'u2', level: 'SAFE' })).items.map(
+          (d) => d.eventId,
+        ),
+      ).toEqual(['d5', 'd3']);
+      expect((await events.listDecisions({ appId: b.id, userId: 'u2' })).items).toEqual([]);
       const p1 = await events.listDecisions({ appId: a.id, limit: 4 });
       expect(p1.items).toHaveLength(4);
       const p2 = await events.listDecisions({ appId: a.id, limit: 4, cursor: p1.nextCursor! });

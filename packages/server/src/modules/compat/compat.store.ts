@@ -126,12 +126,15 @@ export function createCompatStore(db: Db): CompatStore {
           'd.payload as decision',
           'e.payload as event',
         ]);
-      if (q.appId !== undefined) query = query.where('d.app_id', '=', q.appId);
-      if (q.userId !== undefined) query = query.where('d.user_id', '=', q.userId);
+      // by user: through the events (app_id, user_id, seq) index (decisions have no user index)
+      const byUser = q.userId !== undefined;
+      const seqCol = byUser ? 'e.seq' : 'd.event_seq';
+      if (q.appId !== undefined) query = query.where(byUser ? 'e.app_id' : 'd.app_id', '=', q.appId);
+      if (q.userId !== undefined) query = query.where('e.user_id', '=', q.userId);
       if (q.type !== undefined) query = query.where('d.type', '=', q.type);
       if (q.minRisk !== undefined) query = query.where('d.risk', '>=', q.minRisk);
-      if (q.beforeSeq !== undefined) query = query.where('d.event_seq', '<', q.beforeSeq);
-      const rows = await query.orderBy('d.event_seq', 'desc').limit(q.limit).execute();
+      if (q.beforeSeq !== undefined) query = query.where(seqCol, '<', q.beforeSeq);
+      const rows = await query.orderBy(seqCol, 'desc').limit(q.limit).execute();
       return rows.map((r) => ({
         seq: num(r.seq),
         app: r.app,

@@ -497,16 +497,20 @@ export function createEventStore(db: Db): EventStore {
 
     async listDecisions(filter) {
       const limit = limitOf(filter);
-      let q = k.selectFrom('decisions').selectAll();
-      if (filter.appId !== undefined) q = q.where('app_id', '=', filter.appId);
-      if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
-      if (filter.type !== undefined) q = q.where('type', '=', filter.type);
-      if (filter.level !== undefined) q = q.where('level', '=', filter.level);
-      if (filter.from !== undefined) q = q.where('at', '>=', filter.from);
-      if (filter.to !== undefined) q = q.where('at', '<', filter.to);
-      if (filter.cursor !== undefined) q = q.where('event_seq', '<', decodeCursor(filter.cursor));
+      // decisions carry no user index (one less random B-tree page per decision written): a
+      // user's decisions are found through events (app_id, user_id, seq), seq = event_seq
+      const byUser = filter.userId !== undefined;
+      const seqCol = byUser ? 'e.seq' : 'd.event_seq';
+      let q = k.selectFrom('decisions as d').innerJoin('events as e', 'e.seq', 'd.event_seq').selectAll('d');
+      if (filter.userId !== undefined) q = q.where('e.user_id', '=', filter.userId);
+      if (filter.appId !== undefined) q = q.where(byUser ? 'e.app_id' : 'd.app_id', '=', filter.appId);
+      if (filter.type !== undefined) q = q.where('d.type', '=', filter.type);
+      if (filter.level !== undefined) q = q.where('d.level', '=', filter.level);
+      if (filter.from !== undefined) q = q.where('d.at', '>=', filter.from);
+      if (filter.to !== undefined) q = q.where('d.at', '<', filter.to);
+      if (filter.cursor !== undefined) q = q.where(seqCol, '<', decodeCursor(filter.cursor));
       const rows = await q
-        .orderBy('event_seq', 'desc')
+        .orderBy(seqCol, 'desc')
         .limit(limit + 1)
         .execute();
       const page = pageOf(

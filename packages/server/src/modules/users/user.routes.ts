@@ -135,12 +135,23 @@ export function userRoutes(deps: { readonly db: Db; readonly clock: Clock }): Fa
         const appId = requiredAppScope(req, req.query.app);
         const p = await profileOf(db, appId, req.params.id);
         const enforcements = await activeEnforcements(db, appId, p.userId, deps.clock.now());
+        // through the events (app_id, user_id, seq) index: decisions have no user index
         const decisions = await db.kysely
-          .selectFrom('decisions')
-          .select(['event_seq', 'event_id', 'type', 'at', 'risk', 'score', 'level', 'outcome'])
-          .where('app_id', '=', appId)
-          .where('user_id', '=', p.userId)
-          .orderBy('event_seq', 'desc')
+          .selectFrom('events as e')
+          .innerJoin('decisions as d', 'd.event_seq', 'e.seq')
+          .select([
+            'd.event_seq',
+            'd.event_id',
+            'd.type',
+            'd.at',
+            'd.risk',
+            'd.score',
+            'd.level',
+            'd.outcome',
+          ])
+          .where('e.app_id', '=', appId)
+          .where('e.user_id', '=', p.userId)
+          .orderBy('e.seq', 'desc')
           .limit(10)
           .execute();
         const seqs = decisions.map((d) => d.event_seq);
