@@ -119,18 +119,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
   registerJsonParser(app, { maxDepth: deps.config.jsonMaxDepth });
+  // callback-style hooks: an async hook costs a promise and a microtask turn on every request.
+  // Before the auth hook, so every answer carries the id (401s, 404s and other errors included).
+  app.addHook('onRequest', (req, reply, done) => {
+    void reply.header('x-request-id', req.id);
+    done();
+  });
   registerAuth(app, { auth: deps.auth, limiter: deps.limiter });
 
-  app.addHook('onSend', async (req, reply, payload) => {
-    void reply.header('x-request-id', req.id);
-    return payload;
-  });
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.is404 ? '(unmatched)' : (req.routeOptions.url ?? '(unmatched)');
     const status = reply.statusCode;
     deps.metrics.httpRequests.inc({ method: req.method, route, status: String(status) });
     deps.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
     req.log.debug({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'request');
+    done();
   });
 
   await app.register(systemRoutes({ db: deps.db, metrics: deps.metrics, isReady: deps.isReady }));

@@ -62,6 +62,25 @@ describe('system routes', () => {
     const made = await s.call('GET', '/healthz', { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(made.headers['x-request-id']).toMatch(/^[0-9A-Z]{26}$/);
   });
+
+  it('sends the request id on errors too (401, 404, malformed JSON)', async () => {
+    const unauthorized = await s.call('GET', '/v1/apps', { headers: { 'x-request-id': 'r-401' } });
+    expect(unauthorized.statusCode).toBe(401);
+    expect(unauthorized.headers['x-request-id']).toBe('r-401');
+    const missing = await s.call('GET', '/v1/nothing', {
+      key: s.adminKey,
+      headers: { 'x-request-id': 'r-404' },
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers['x-request-id']).toBe('r-404');
+    const bad = await s.call('POST', '/v1/apps', {
+      key: s.adminKey,
+      headers: { 'x-request-id': 'r-400' },
+      body: '{"name":',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['x-request-id']).toBe('r-400');
+  });
 });
 
 describe('bad input never answers 500', () => {

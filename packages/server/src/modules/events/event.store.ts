@@ -207,6 +207,8 @@ interface SqliteStatements {
   readonly insertDecision: SqliteDatabase.Statement<DecisionParams>;
   readonly insertSignal: SqliteDatabase.Statement<SignalParams>;
   readonly findPayload: SqliteDatabase.Statement<[string, string], { payload: string }>;
+  /** The same for a JSON array of ids: one statement (one read transaction) per batch. */
+  readonly findPayloads: SqliteDatabase.Statement<[string, string], { id: string; payload: string }>;
 }
 
 const INSERT_EVENT_SQL = `INSERT INTO events (app_id, id, type, at, user_id, received_at, payload, wallet, device)
@@ -263,6 +265,12 @@ function sqliteStatements(sqlite: SqliteDatabase.Database): SqliteStatements {
       findPayload: sqlite.prepare<[string, string], { payload: string }>(
         `SELECT d.payload AS payload FROM events e JOIN decisions d ON d.event_seq = e.seq
          WHERE e.app_id = ? AND e.id = ?`,
+      ),
+      findPayloads: sqlite.prepare<[string, string], { id: string; payload: string }>(
+        // CROSS JOIN keeps the ids as the outer loop (one unique-index probe each)
+        `SELECT e.id AS id, d.payload AS payload FROM json_each(?) j
+         CROSS JOIN events e ON e.app_id = ? AND e.id = j.value
+         CROSS JOIN decisions d ON d.event_seq = e.seq`,
       ),
     };
     sqliteStatementCache.set(sqlite, s);
@@ -426,10 +434,12 @@ export function createEventStore(db: Db): EventStore {
       const out = new Map<string, string>();
       const st = db.readSqlite !== undefined && !db.inTransaction ? sqliteStatements(db.readSqlite) : raw();
       if (st !== undefined) {
-        for (const id of eventIds) {
-          const r = st.findPayload.get(appId, id);
-          if (r !== undefined) out.set(id, r.payload);
+        if (eventIds.length === 1) {
+          const r = st.findPayload.get(appId, eventIds[0]!);
+          if (r !== undefined) out.set(eventIds[0]!, r.payload);
+          return out;
         }
+        for (const r of st.findPayloads.all(JSON.stringify(eventIds), appId)) out.set(r.id, r.payload);
         return out;
       }
       for (const part of chunks(eventIds, 5000)) {
