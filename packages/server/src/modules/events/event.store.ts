@@ -3,6 +3,7 @@ import { DomainError } from '../../errors.js';
 import { rawSqlite, type Db } from '../../storage/database.js';
 import type { BulkPart } from '../../storage/sqlite-writer.js';
 import { chunks, rowsPerInsert } from '../../storage/json.js';
+import { isUniqueViolation } from '../../storage/sql-errors.js';
 
 /** An event row to append to the log. `payload` is the normalised event as JSON. */
 export interface NewEventRow {
@@ -204,6 +205,8 @@ type SignalParams = [number, number, string, string | null, string, number, stri
 /** The hot write path's statements on one SQLite connection, prepared once. */
 interface SqliteStatements {
   readonly insertEvent: SqliteDatabase.Statement<EventParams, { seq: number }>;
+  /** A plain INSERT (no RETURNING: the seq is the statement's last rowid). */
+  readonly appendEvent: SqliteDatabase.Statement<EventParams>;
   readonly insertDecision: SqliteDatabase.Statement<DecisionParams>;
   readonly insertSignal: SqliteDatabase.Statement<SignalParams>;
   readonly findPayload: SqliteDatabase.Statement<[string, string], { payload: string }>;
@@ -214,6 +217,8 @@ interface SqliteStatements {
 const INSERT_EVENT_SQL = `INSERT INTO events (app_id, id, type, at, user_id, received_at, payload, wallet, device)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (app_id, id) DO NOTHING RETURNING seq`;
+const APPEND_EVENT_SQL = `INSERT INTO events (app_id, id, type, at, user_id, received_at, payload, wallet, device)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const INSERT_DECISION_SQL = `INSERT INTO decisions (event_seq, app_id, event_id, user_id, type, at, risk, score, level, outcome, flag,
          created_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const INSERT_SIGNAL_SQL = `INSERT INTO signals (decision_seq, idx, app_id, user_id, code, score, category, severity, at)
@@ -260,6 +265,7 @@ function sqliteStatements(sqlite: SqliteDatabase.Database): SqliteStatements {
   if (s === undefined) {
     s = {
       insertEvent: sqlite.prepare<EventParams, { seq: number }>(INSERT_EVENT_SQL),
+      appendEvent: sqlite.prepare<EventParams>(APPEND_EVENT_SQL),
       insertDecision: sqlite.prepare<DecisionParams>(INSERT_DECISION_SQL),
       insertSignal: sqlite.prepare<SignalParams>(INSERT_SIGNAL_SQL),
       findPayload: sqlite.prepare<[string, string], { payload: string }>(
@@ -347,9 +353,16 @@ export function createEventStore(db: Db): EventStore {
       }
       const st = raw();
       if (st !== undefined) {
+        // A plain INSERT and its last rowid cost less than ON CONFLICT DO NOTHING RETURNING. An id
+        // already stored fails only its own statement (SQLite rolls back that statement, not the
+        // transaction), which is the same as DO NOTHING: the row is skipped.
         for (const r of rows) {
-          const inserted = st.insertEvent.get(...eventParams(r));
-          if (inserted !== undefined) seqs.set(eventKey(r.appId, r.id), Number(inserted.seq));
+          try {
+            const { lastInsertRowid } = st.appendEvent.run(...eventParams(r));
+            seqs.set(eventKey(r.appId, r.id), Number(lastInsertRowid));
+          } catch (err) {
+            if (!isUniqueViolation(err)) throw err;
+          }
         }
         return seqs;
       }
