@@ -1,4 +1,5 @@
 import { createBatchTables } from '../modules/batch/batch.migration.js';
+import { passkeyChallengesMigration } from '../modules/access/passkey-challenge.migration.js';
 import { modelStatesMigration } from '../modules/models/model-state.migration.js';
 import {
   Migrator,
@@ -346,6 +347,7 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '0980_batches': { up: (db) => createBatchTables(db, dialect) },
     '0990_model_states': modelStatesMigration(dialect),
     '1010_decision_indexes': decisionIndexesMigration(),
+    '1020_passkey_challenges': passkeyChallengesMigration(),
   };
 }
 

@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../app.js';
 import { createWiredTestServer, type WiredTestServer } from '../compat/wired-test-server.js';
 import { HEADS } from './file-heads.fake.js';
+import { createPasskeyService, type PasskeyOptions } from './passkey.service.js';
 
 let s: WiredTestServer;
 let shop: { id: string; apiKey: string };
@@ -397,5 +401,64 @@ describe('wallet passkeys', () => {
       (await s.call('POST', '/v1/access/session', { key: shop.apiKey, body: { token: 'garbage' } })).json()
         .valid,
     ).toBe(false);
+  });
+
+  describe('across servers on one database', () => {
+    const apps: FastifyInstance[] = [];
+    /** Another server on the same database, with its own passkey service (another process). */
+    const secondServer = async (opts: PasskeyOptions = {}) => {
+      const passkeys = createPasskeyService({ db: s.rt.db, clock: s.clock, secret: randomBytes(32) }, opts);
+      const app = await buildApp({ ...s.rt, passkeys });
+      apps.push(app);
+      return (url: string, body: unknown, key = shop.apiKey) =>
+        app.inject({
+          method: 'POST',
+          url,
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          payload: JSON.stringify(body),
+        });
+    };
+    afterAll(async () => {
+      for (const app of apps) await app.close();
+    });
+
+    it('verifies on one server a challenge issued by another, once', async () => {
+      const wallet = privateKeyToAccount(generatePrivateKey());
+      const second = await secondServer();
+      const c = (await challenge(wallet.address)).json<{ challenge: string }>();
+      const signature = await wallet.signMessage({ message: c.challenge });
+      const v = await second('/v1/access/verify', { wallet: wallet.address, signature });
+      expect(v.statusCode).toBe(200);
+      expect(v.json()).toMatchObject({ verified: true, wallet: wallet.address });
+      for (const replay of [
+        await second('/v1/access/verify', { wallet: wallet.address, signature }),
+        await s.call('POST', '/v1/access/verify', {
+          key: shop.apiKey,
+          body: { wallet: wallet.address, signature },
+        }),
+      ]) {
+        expect(replay.statusCode).toBe(400);
+        expect(replay.json().error).toBe('bad_request');
+      }
+    });
+
+    it('answers 429 with retry-after when an app has too many pending challenges', async () => {
+      const app = await s.createApp();
+      const capped = await secondServer({ maxPending: 1 });
+      const [w1, w2] = [0, 1].map(() => privateKeyToAccount(generatePrivateKey()).address);
+      expect((await challenge(w1!, app.apiKey)).statusCode).toBe(200);
+      const res = await capped('/v1/access/challenge', { wallet: w2 }, app.apiKey);
+      expect(res.statusCode).toBe(429);
+      expect(res.headers['retry-after']).toBe('60');
+      expect(res.json().error).toBe('rate_limited');
+      // the wallet already pending may renew; another app is not affected
+      expect((await capped('/v1/access/challenge', { wallet: w1 }, app.apiKey)).statusCode).toBe(200);
+      expect((await capped('/v1/access/challenge', { wallet: w2 }, other.apiKey)).statusCode).toBe(200);
+      // malformed input stays a 400, even at the cap
+      expect((await capped('/v1/access/challenge', { wallet: '0x12' }, app.apiKey)).statusCode).toBe(400);
+      expect(
+        (await capped('/v1/access/verify', { wallet: w1, signature: '0xzz' }, app.apiKey)).statusCode,
+      ).toBe(400);
+    });
   });
 });

@@ -4,6 +4,7 @@ import type { Clock } from '../../clock.js';
 import { DomainError } from '../../errors.js';
 import type { Db } from '../../storage/database.js';
 import { createAuditStore } from '../audit/audit.store.js';
+import { createPasskeyChallengeStore } from './passkey-challenge.store.js';
 import { createSessionTokens, type SessionClaims } from './session-token.js';
 
 /** A challenge for a wallet to sign (EIP-191 `personal_sign`). */
@@ -24,12 +25,16 @@ export interface WalletSession {
 
 /** Wallet passkeys: challenge, signature check, short-lived session tokens. */
 export interface PasskeyService {
-  /** A fresh challenge for the wallet (replacing any pending one). Throws `validation_failed`. */
-  challenge(appId: string, wallet: string): WalletChallenge;
+  /**
+   * A fresh challenge for the wallet, stored in the database (replacing any pending one). Throws
+   * `validation_failed` (malformed wallet), `rate_limited` (the app has too many pending challenges).
+   */
+  challenge(appId: string, wallet: string): Promise<WalletChallenge>;
   /**
    * Checks the signature of the wallet's pending challenge (consumed by the attempt, right or
-   * wrong) and issues a session token; audit-logged. Throws `validation_failed` (malformed input),
-   * `bad_request` (no pending challenge, or it expired), `forbidden` (the signature does not match).
+   * wrong, in one statement, so no two processes accept the same challenge) and issues a session
+   * token; audit-logged. Throws `validation_failed` (malformed input), `bad_request` (no pending
+   * challenge, or it expired), `forbidden` (the signature does not match).
    */
   verify(appId: string, wallet: string, signature: string, actor: string): Promise<WalletSession>;
   /** The claims of a session token of this app, or undefined (bad, expired, another app's). */
@@ -42,7 +47,11 @@ export interface PasskeyOptions {
   readonly challengeTtlMs?: number;
   /** How long a session lasts (default 15 minutes). */
   readonly sessionTtlMs?: number;
-  /** Most pending challenges held in memory (default 100,000). */
+  /**
+   * Most unexpired challenges pending per app (default 100,000); a new wallet's challenge beyond it
+   * answers `rate_limited`. A soft cap: processes issuing challenges at the same moment can each
+   * pass it by one.
+   */
   readonly maxPending?: number;
 }
 
@@ -61,12 +70,16 @@ function isHexSignature(s: string): s is Hex {
   return SIGNATURE_RE.test(s);
 }
 
+/** Expired challenges of an app deleted along with each new challenge (bounded housekeeping). */
+const CLEANUP_BATCH = 100;
+
 /**
- * Creates the passkey service. Pending challenges live in this process's memory (a challenge must
- * be verified by the process that issued it); tokens verify wherever the same secret is configured.
+ * Creates the passkey service. Pending challenges live in the database (`passkey_challenges`), so
+ * any process on it verifies a challenge another one issued, and restarts keep them; session
+ * tokens verify in every process configured with the same secret (VIGIL_SESSION_SECRET).
  * @example
  * const passkeys = createPasskeyService({ db, clock, secret: randomBytes(32) });
- * const { challenge } = passkeys.challenge(appId, wallet);
+ * const { challenge } = await passkeys.challenge(appId, wallet);
  * const { token } = await passkeys.verify(appId, wallet, await account.signMessage({ message: challenge }), 'key:01J...');
  */
 export function createPasskeyService(
@@ -79,24 +92,21 @@ export function createPasskeyService(
   const maxPending = opts.maxPending ?? 100_000;
   const tokens = createSessionTokens(deps.secret);
   const audit = createAuditStore(deps.db);
-  const pending = new Map<string, WalletChallenge>();
-  const keyOf = (appId: string, wallet: string) => `${appId}\u0000${wallet.toLowerCase()}`;
-
-  const prune = (now: number): void => {
-    for (const [k, c] of pending) if (c.expiresAt <= now) pending.delete(k);
-  };
+  const store = createPasskeyChallengeStore(deps.db);
 
   return {
-    challenge(appId, wallet) {
+    async challenge(appId, wallet) {
       const address = checkedWallet(wallet);
       const now = clock.now();
-      const key = keyOf(appId, address);
-      if (!pending.has(key) && pending.size >= maxPending) {
-        prune(now);
-        if (pending.size >= maxPending)
-          throw new DomainError('rate_limited', 'too many pending wallet challenges', {
-            retryAfterSeconds: 60,
-          });
+      await store.deleteExpired(appId, now, CLEANUP_BATCH);
+      if (
+        (await store.countPending(appId, now, maxPending)) >= maxPending &&
+        // a wallet renewing its own challenge does not add one
+        !(await store.hasPending(appId, address, now))
+      ) {
+        throw new DomainError('rate_limited', 'too many pending wallet challenges', {
+          retryAfterSeconds: 60,
+        });
       }
       const nonce = randomBytes(16).toString('hex');
       const expiresAt = now + challengeTtl;
@@ -107,9 +117,8 @@ export function createPasskeyService(
         `Nonce: ${nonce}`,
         `Expires: ${new Date(expiresAt).toISOString()}`,
       ].join('\n');
-      const c: WalletChallenge = { challenge, nonce, wallet: address, expiresAt };
-      pending.set(key, c);
-      return c;
+      await store.put({ appId, wallet: address, nonce, challenge, createdAt: now, expiresAt });
+      return { challenge, nonce, wallet: address, expiresAt };
     },
 
     async verify(appId, wallet, signature, actor) {
@@ -125,9 +134,7 @@ export function createPasskeyService(
         });
       }
       const now = clock.now();
-      const key = keyOf(appId, address);
-      const c = pending.get(key);
-      pending.delete(key);
+      const c = await store.take(appId, address);
       if (c === undefined || c.expiresAt <= now) {
         throw new DomainError(
           'bad_request',
