@@ -6,6 +6,7 @@ import {
   type Detector,
   type Engine,
   type ModelHook,
+  type ModelHookState,
 } from '@vigil/engine';
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
@@ -175,10 +176,23 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       }));
   // Deployed and shadow models, loaded before the engines are built (their features replay too).
   const modelHooks = createModelHooks(createModelStore(db));
+  /** Set once recovery is over: from then on, model changes are applied between group commits. */
+  const started: { ingest?: EventIngest } = {};
   const reloadModels = async (appIds: readonly string[]): Promise<void> => {
     const { changedApps, failures } = await modelHooks.reload();
     if (failures.length > 0) logger?.error({ failures }, 'stored models that cannot be loaded');
-    applyModels(new Set([...changedApps, ...appIds]));
+    const changed = new Set([...changedApps, ...appIds]);
+    const live = started.ingest;
+    if (live === undefined) {
+      applyModels(changed);
+      return;
+    }
+    // No event is in flight while the engines change, so the highest seq now is exactly the last
+    // event a newly started stateful model did not see (a replay after a crash starts it there).
+    await live.exclusive(async () => {
+      applyModels(changed);
+      await recordStarts(live.lastSeq());
+    });
   };
   // registry changes made elsewhere (vigil models deploy, another server) are picked up by the watch
   const modelSource = createModelWatchSource({ db, reload: reloadModels });
@@ -189,6 +203,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // The model hooks each app engine was built with: stateful ones (gru) keep per-user state, so
   // they are carried into the app's next engine, saved with snapshots and restored at start.
   const hooksOf = new WeakMap<Engine, readonly ModelHook[]>();
+  /** States whose start in the log is recorded (or restored with their snapshot at start). */
+  const startedStates = new WeakSet<ModelHookState>();
   const liveHooks = function* (): Iterable<AppModelHook> {
     for (const appId of engine.configuredApps())
       for (const hook of hooksOf.get(engine.forApp(appId)) ?? []) yield { appId, hook };
@@ -208,6 +224,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       if (old === undefined || oldState === undefined || old === h) return h;
       if (old.live === h.live) return old;
       state.restore(oldState.save());
+      if (startedStates.has(oldState)) startedStates.add(state);
       return h;
     });
   };
@@ -239,6 +256,23 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     hooks: liveHooks,
     ...(logger ? { logger } : {}),
   });
+  /** Records where the live stateful models that started since the last call began. */
+  const recordStarts = async (seq: number): Promise<void> => {
+    const fresh: AppModelHook[] = [];
+    for (const h of liveHooks()) {
+      const state = modelHookState(h.hook);
+      if (state === undefined || startedStates.has(state)) continue;
+      startedStates.add(state);
+      fresh.push(h);
+    }
+    if (fresh.length === 0) return;
+    try {
+      await modelStates.recordStarts(fresh, seq);
+    } catch (err) {
+      // the deploy's own record (the log position when it was stored) stands in
+      logger?.warn({ err }, 'recording where stateful models started failed');
+    }
+  };
   const configs = createConfigService({ db, clock, apps, prepare: (id, c) => engine.prepare(id, c) });
   // apps with models but no stored configuration get their own engine on the defaults
   const applyModels = (appIds: Iterable<string>): void => {
@@ -273,6 +307,10 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     throw err;
   }
   logger?.info(recovery, 'feature state restored');
+  for (const { hook } of liveHooks()) {
+    const state = modelHookState(hook);
+    if (state !== undefined) startedStates.add(state);
+  }
 
   const metrics = createMetrics({ queueDepth: () => ingest.depth() });
   const enricher = createEnrichment(config.enrichment, {
@@ -319,6 +357,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       onCommitError: (err) => logger?.error({ err }, 'group commit failed'),
     },
   );
+  started.ingest = ingest;
   const snapshotter = createSnapshotter({
     db,
     ingest,

@@ -1,6 +1,7 @@
 import { createBatchTables } from '../modules/batch/batch.migration.js';
 import { passkeyChallengesMigration } from '../modules/access/passkey-challenge.migration.js';
 import { modelStatesMigration } from '../modules/models/model-state.migration.js';
+import { modelStateSeqMigration } from '../modules/models/model-state-seq.migration.js';
 import {
   Migrator,
   sql,
@@ -348,6 +349,7 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '0990_model_states': modelStatesMigration(dialect),
     '1010_decision_indexes': decisionIndexesMigration(),
     '1020_passkey_challenges': passkeyChallengesMigration(),
+    '1030_model_state_seq': modelStateSeqMigration(),
   };
 }
 

@@ -30,6 +30,18 @@ export interface SnapshotCompanion {
   restore(snapshotId: string): Promise<void>;
   /** Starts every state afresh (the whole log replays). */
   reset(): void;
+  /**
+   * The states that began live at or after `fromSeq` (a model deployed after the snapshot): each
+   * `seq` is the highest event seq logged before it began. The replay clears such a state once
+   * the events up to `seq` are in, so it ends up with only the events it saw live.
+   */
+  replayStarts?(fromSeq: number): Promise<readonly ReplayStart[]>;
+}
+
+/** Where one state began in the log, and how it is started afresh there. */
+export interface ReplayStart {
+  readonly seq: number;
+  begin(): void;
 }
 
 /**
@@ -37,7 +49,8 @@ export interface SnapshotCompanion {
  * event logged after it through the engine, in log order, with its original receipt time.
  * Decisions are not rewritten. A snapshot that fails to restore throws; the caller starts again
  * with a fresh store and `ignoreSnapshot`. The `companion`'s state saved with the snapshot is
- * restored before the replay (or reset when the whole log replays).
+ * restored before the replay (or reset when the whole log replays); a state that began live after
+ * the snapshot is cleared where it began, so it keeps only the events it scored live.
  * @example const { lastSeq } = await recoverFeatures({ db, engine, store: engine.store });
  */
 export async function recoverFeatures(
@@ -45,7 +58,7 @@ export async function recoverFeatures(
     readonly db: Db;
     readonly engine: ScoringEngine;
     readonly store: Pick<FeatureStore, 'restore'>;
-    readonly companion?: Pick<SnapshotCompanion, 'restore' | 'reset'>;
+    readonly companion?: Pick<SnapshotCompanion, 'restore' | 'reset' | 'replayStarts'>;
   },
   opts: { readonly ignoreSnapshot?: boolean; readonly pageSize?: number } = {},
 ): Promise<RecoveryReport> {
@@ -55,18 +68,28 @@ export async function recoverFeatures(
   if (snapshot === undefined) deps.companion?.reset();
   else await deps.companion?.restore(snapshot.id);
   const snapshotSeq = snapshot?.lastSeq ?? 0;
+  const starts = [...((await deps.companion?.replayStarts?.(snapshotSeq)) ?? [])].sort(
+    (a, b) => a.seq - b.seq,
+  );
+  let nextStart = 0;
+  /** Begins the states that started live before the event at `seq` (it is the first they saw). */
+  const beginBefore = (seq: number): void => {
+    while (nextStart < starts.length && starts[nextStart]!.seq < seq) starts[nextStart++]!.begin();
+  };
   const events = createEventStore(deps.db);
   let after = snapshotSeq;
   let replayed = 0;
   for (;;) {
     const rows = await events.readAfter(after, pageSize);
     for (const r of rows) {
+      beginBefore(r.seq);
       deps.engine.score(parseStoredJson<VigilEvent>(r.payload), r.receivedAt);
       after = r.seq;
       replayed++;
     }
     if (rows.length < pageSize) break;
   }
+  beginBefore(Number.POSITIVE_INFINITY);
   return { snapshotSeq, replayed, lastSeq: after };
 }
 

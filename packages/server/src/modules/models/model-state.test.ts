@@ -10,6 +10,7 @@ import { createRuntime, type Runtime } from '../../runtime.js';
 import { createFakeClock } from '../../testing/fake-clock.js';
 import { gruPackageFixture } from './gru-package.fixture.js';
 import type { ModelStateTables } from './model-state.migration.js';
+import { createModelService } from './model.service.js';
 import { createModelStore } from './model.store.js';
 
 const T0 = Date.UTC(2026, 3, 1, 9);
@@ -79,6 +80,13 @@ async function gruScores(rt: Runtime, appId: string, events: readonly object[]):
   return out;
 }
 
+/** Logs events without checking any model score. */
+async function submit(rt: Runtime, appId: string, events: readonly object[]): Promise<void> {
+  for (const r of await rt.ingest.submitMany(appId, events)) {
+    if (!('ok' in r) || !r.ok) throw new Error(`event refused: ${JSON.stringify(r)}`);
+  }
+}
+
 /** Stops like a crash: committed events stay, no final snapshot. */
 async function crash(rt: Runtime): Promise<void> {
   await rt.ingest.close();
@@ -124,6 +132,78 @@ describe('gru state across restarts', () => {
     expect(third.recovery.replayed).toBe(0);
     const more = traffic(92, 100);
     expect(await gruScores(third, appId, more)).toEqual(await neverRestarted(GRU, traffic(0, 92), more));
+  });
+
+  it('a version deployed after the last snapshot replays, after a crash, only the events after its deployment', async () => {
+    const config = tempConfig();
+    const rt = await start(config);
+    const appId = (await rt.apps.create('shop', 'test')).app.id;
+    await submit(rt, appId, traffic(0, 20));
+    expect((await rt.snapshotter.snapshot())?.lastSeq).toBe(20);
+    await submit(rt, appId, traffic(20, 40)); // logged after the snapshot, before the deployment
+    await rt.models.deploy(appId, await storeGru(rt, appId, GRU));
+    await gruScores(rt, appId, traffic(40, 60));
+    await crash(rt); // no snapshot since the deployment
+
+    const again = await start(config);
+    cleanups.push(() => again.close());
+    expect(again.recovery).toMatchObject({ snapshotSeq: 20, replayed: 40 });
+    const next = traffic(60, 72);
+    expect(await gruScores(again, appId, next)).toEqual(await neverRestarted(GRU, traffic(40, 60), next));
+  });
+
+  it('without any snapshot, a shadow version promoted later keeps the events from its shadow start on', async () => {
+    const config = tempConfig();
+    const rt = await start(config);
+    const appId = (await rt.apps.create('shop', 'test')).app.id;
+    await submit(rt, appId, traffic(0, 15));
+    const id = await storeGru(rt, appId, GRU);
+    await rt.models.shadow(appId, id); // its state starts here
+    await gruScores(rt, appId, traffic(15, 30));
+    await rt.models.deploy(appId, id); // promoted in place: the state goes along
+    await gruScores(rt, appId, traffic(30, 45));
+    await crash(rt);
+
+    const again = await start(config);
+    cleanups.push(() => again.close());
+    expect(again.recovery).toMatchObject({ snapshotSeq: 0, replayed: 45 });
+    const next = traffic(45, 55);
+    expect(await gruScores(again, appId, next)).toEqual(await neverRestarted(GRU, traffic(15, 45), next));
+  });
+
+  it('a version deployed (CLI) while the server was down, after a crash, replays none of the earlier events', async () => {
+    const config = tempConfig();
+    const rt = await start(config);
+    const appId = (await rt.apps.create('shop', 'test')).app.id;
+    await submit(rt, appId, traffic(0, 25));
+    const id = await storeGru(rt, appId, GRU);
+    await crash(rt);
+    const io = { out: () => undefined, err: () => undefined, env: { DATA_DIR: config.dataDir } };
+    expect(await runModelsCommand(['deploy', id, '--app', appId], io)).toBe(0);
+
+    const again = await start(config);
+    cleanups.push(() => again.close());
+    expect(again.recovery).toMatchObject({ snapshotSeq: 0, replayed: 25 });
+    const next = traffic(25, 35);
+    expect(await gruScores(again, appId, next)).toEqual(await neverRestarted(GRU, [], next));
+  });
+
+  it('a version deployed by another process starts where this server picked it up, not where it was stored', async () => {
+    const config = tempConfig();
+    const rt = await start(config);
+    const appId = (await rt.apps.create('shop', 'test')).app.id;
+    await submit(rt, appId, traffic(0, 20));
+    // another process (no onChange): this server scores on without the model until its watch looks
+    await createModelService({ db: rt.db, clock: rt.clock }).deploy(appId, await storeGru(rt, appId, GRU));
+    await submit(rt, appId, traffic(20, 30));
+    await rt.watch.check();
+    await gruScores(rt, appId, traffic(30, 45));
+    await crash(rt);
+
+    const again = await start(config);
+    cleanups.push(() => again.close());
+    const next = traffic(45, 55);
+    expect(await gruScores(again, appId, next)).toEqual(await neverRestarted(GRU, traffic(30, 45), next));
   });
 
   it('a corrupt saved state is logged and ignored: the model starts afresh, start-up goes on', async () => {

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../storage/database.js';
 import type { SnapshotCompanion } from '../features/feature-recovery.js';
 import type { ModelStatesTable, ModelStateTables } from './model-state.migration.js';
+import { createModelStore } from './model.store.js';
 
 /*
  * Why a saved state rather than a replay of each user's recent events at start: the GRU carries
@@ -31,6 +32,11 @@ export interface ModelStateRestoreReport {
 export interface ModelStateKeeper extends SnapshotCompanion {
   /** The last restore's report (empty before one). */
   lastRestore(): ModelStateRestoreReport;
+  /**
+   * Records that these hooks' states began (fresh) after the event at `seq`: the replay after a
+   * crash clears them there (see {@link SnapshotCompanion.replayStarts}).
+   */
+  recordStarts(hooks: readonly AppModelHook[], seq: number): Promise<void>;
 }
 
 function table(db: Db) {
@@ -155,6 +161,42 @@ export function createModelStateKeeper(deps: {
     reset() {
       for (const m of stateful()) m.state.clear();
       report = { restored: [], fresh: [] };
+    },
+
+    async replayStarts(fromSeq) {
+      const models = stateful();
+      if (models.length === 0) return [];
+      let starts;
+      try {
+        starts = await createModelStore(deps.db).stateStarts();
+      } catch (err) {
+        logger?.warn({ err }, 'model state starts unreadable; stateful models replay every event');
+        return [];
+      }
+      const out: { seq: number; begin(): void }[] = [];
+      for (const m of models) {
+        const s = starts.find(
+          (x) => x.appId === m.appId && x.name === m.hook.id && String(x.version) === m.hook.version,
+        );
+        // a start at the snapshot itself counts: the saved state may predate this deployment
+        if (s === undefined || s.seq < fromSeq) continue;
+        out.push({ seq: s.seq, begin: () => m.state.clear() });
+      }
+      if (out.length > 0)
+        logger?.info(
+          { models: out.length, from: Math.min(...out.map((o) => o.seq)) },
+          'stateful models deployed after the snapshot replay only the events after their start',
+        );
+      return out;
+    },
+
+    async recordStarts(hooks, seq) {
+      const store = createModelStore(deps.db);
+      for (const { appId, hook } of hooks) {
+        const version = Number(hook.version);
+        if (!Number.isSafeInteger(version)) continue;
+        await store.setStateStart(appId, hook.id, version, seq);
+      }
     },
 
     lastRestore: () => report,

@@ -8,6 +8,7 @@ import {
   type TestDatabase,
 } from '../../storage/test-databases.js';
 import { createFakeClock } from '../../testing/fake-clock.js';
+import { createEventStore } from '../events/event.store.js';
 import { createModelHooks } from './model-hooks.js';
 import { createModelService } from './model.service.js';
 import { createModelStore } from './model.store.js';
@@ -63,6 +64,49 @@ function contract(open: () => Promise<TestDatabase>): void {
       ['2', false],
     ]);
     await expect(svc.get('app1', 'nope')).rejects.toThrow(/no model 'nope'/);
+  });
+
+  it('records where a version went live or into shadow in the log; moves between the two keep it', async () => {
+    await t.db.kysely.insertInto('apps').values({ id: 'app4', name: 'app4', created_at: 0 }).execute();
+    const events = createEventStore(t.db);
+    const log = async (from: number, to: number) => {
+      const rows = Array.from({ length: to - from }, (_, k) => ({
+        appId: 'app4',
+        id: `e${from + k}`,
+        type: 'login',
+        at: from + k,
+        userId: null,
+        receivedAt: from + k,
+        payload: '{}',
+      }));
+      await events.insertNew(rows);
+    };
+    const store = createModelStore(t.db);
+    const svc = createModelService({ db: t.db, clock: createFakeClock(Date.UTC(2026, 0, 1)) });
+    const pkg = trainModelPackage(table, { kind: 'rf', label: 'is_fraud', trees: 5 }).package;
+    const v1 = await svc.register('app4', 'm', pkg, 'test');
+    const v2 = await svc.register('app4', 'm', pkg, 'test');
+    const starts = async () =>
+      (await store.stateStarts())
+        .filter((x) => x.appId === 'app4')
+        .map((x) => [x.version, x.seq])
+        .sort();
+    await svc.shadow('app4', v1.id); // an empty log: position 0
+    expect(await starts()).toEqual([[1, 0]]);
+    await log(0, 5);
+    await svc.deploy('app4', v1.id); // promoted in place: its state goes along
+    await svc.shadow('app4', v2.id);
+    expect(await starts()).toEqual([
+      [1, 0],
+      [2, 5],
+    ]);
+    await log(5, 9);
+    await svc.deploy('app4', v2.id); // v1 retired
+    expect(await starts()).toEqual([[2, 5]]);
+    await svc.rollback('app4', 'm'); // v1 live again: a new state from here
+    expect(await starts()).toEqual([[1, 9]]);
+    await store.setStateStart('app4', 'm', 1, 11);
+    expect(await starts()).toEqual([[1, 11]]);
   });
 
   it('keeps an onnx package (base64 text, here 3 MB) byte for byte', async () => {

@@ -8,11 +8,12 @@ export const MODEL_STATUSES = ['trained', 'deployed', 'shadow', 'retired'] as co
 /** One status. */
 export type ModelStatus = (typeof MODEL_STATUSES)[number];
 
-/** The `models` table with the registry columns of migration 0950. */
+/** The `models` table with the registry columns of migrations 0950 and 1030. */
 interface RegistryModelsTable extends ModelsTable {
   package: string | null;
   deployed_at: number | null;
   retired_at: number | null;
+  state_seq: number | null;
 }
 
 type RegistryDB = Omit<DB, 'models'> & { models: RegistryModelsTable };
@@ -67,6 +68,15 @@ function withoutPackage(r: ModelRecordWithPackage): ModelRecord {
   return rest;
 }
 
+/** Where the state of an active version began in the event log (see {@link ModelStore.stateStarts}). */
+export interface ModelStateStart {
+  readonly appId: string;
+  readonly name: string;
+  readonly version: number;
+  /** The highest event seq logged before the version went live or into shadow. */
+  readonly seq: number;
+}
+
 /** Row access of the model registry. */
 export interface ModelStore {
   insert(m: {
@@ -82,7 +92,16 @@ export interface ModelStore {
   get(appId: string, id: string): Promise<ModelRecordWithPackage | undefined>;
   /** Every deployed or shadow version of every app, with packages. */
   active(): Promise<readonly ModelRecordWithPackage[]>;
+  /**
+   * Sets a version's status. A version that becomes deployed or shadow from another status starts
+   * a new state (stateful kinds): the log position then (the highest event seq) is recorded;
+   * between deployed and shadow it is kept, as the running state goes along.
+   */
   setStatus(id: string, status: ModelStatus, now: number): Promise<void>;
+  /** The recorded state starts of every deployed or shadow version that has one. */
+  stateStarts(): Promise<readonly ModelStateStart[]>;
+  /** Records where a version's state began (a server that installed it live knows exactly). */
+  setStateStart(appId: string, name: string, version: number, seq: number): Promise<void>;
 }
 
 /**
@@ -114,6 +133,7 @@ export function createModelStore(db: Db): ModelStore {
           package: m.package,
           deployed_at: null,
           retired_at: null,
+          state_seq: null,
         };
         await k(tx).insertInto('models').values(row).execute();
         return withoutPackage(toRecord(row));
@@ -139,7 +159,7 @@ export function createModelStore(db: Db): ModelStore {
         .where('app_id', '=', appId);
       if (name !== undefined) q = q.where('name', '=', name);
       const rows = await q.orderBy('name').orderBy('version', 'desc').execute();
-      return rows.map((r) => withoutPackage(toRecord({ ...r, package: null })));
+      return rows.map((r) => withoutPackage(toRecord({ ...r, package: null, state_seq: null })));
     },
     async get(appId, id) {
       const r = await k(db)
@@ -163,9 +183,45 @@ export function createModelStore(db: Db): ModelStore {
     },
     async setStatus(id, s, now) {
       const set: Partial<RegistryModelsTable> = { status: s };
-      if (s === 'deployed' || s === 'shadow') set.deployed_at = now;
+      const active = s === 'deployed' || s === 'shadow';
+      if (active) set.deployed_at = now;
       if (s === 'retired') set.retired_at = now;
+      if (active) {
+        const top = await k(db)
+          .selectFrom('events')
+          .select((eb) => eb.fn.max('seq').as('seq'))
+          .executeTakeFirst();
+        await k(db)
+          .updateTable('models')
+          .set({ state_seq: Number(top?.seq ?? 0) })
+          .where('id', '=', id)
+          .where('status', 'not in', ['deployed', 'shadow'])
+          .execute();
+      }
       await k(db).updateTable('models').set(set).where('id', '=', id).execute();
+    },
+    async stateStarts() {
+      const rows = await k(db)
+        .selectFrom('models')
+        .select(['app_id', 'name', 'version', 'state_seq'])
+        .where('status', 'in', ['deployed', 'shadow'])
+        .where('state_seq', 'is not', null)
+        .execute();
+      return rows.map((r) => ({
+        appId: r.app_id,
+        name: r.name,
+        version: Number(r.version),
+        seq: Number(r.state_seq),
+      }));
+    },
+    async setStateStart(appId, name, version, seq) {
+      await k(db)
+        .updateTable('models')
+        .set({ state_seq: seq })
+        .where('app_id', '=', appId)
+        .where('name', '=', name)
+        .where('version', '=', version)
+        .execute();
     },
   };
 }
