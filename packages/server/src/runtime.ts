@@ -75,6 +75,11 @@ export interface RuntimeOptions {
   /** How often deployed models' live scores are checked for drift (ms, default 1 h; 0: never). */
   readonly driftIntervalMs?: number;
   /**
+   * Live scores in the drift reference window of a version without training scores (an imported
+   * ONNX model): its first ones after it goes live or into shadow (default 1,000).
+   */
+  readonly driftReferenceScores?: number;
+  /**
    * How often models, configurations and lists changed by another process are looked for (ms):
    * default `config.watchIntervalMs` with the wall clock, 0 (never; tests call `watch.check()`)
    * when a custom clock is given.
@@ -333,6 +338,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     wake: () => dispatcher.wake(),
     failureOf: (id) => modelHooks.failureOf(id),
     onChange: (appId) => modelSource.reloadNow([appId]),
+    ...(opts.driftReferenceScores !== undefined ? { driftReferenceScores: opts.driftReferenceScores } : {}),
   });
   const watch = createChangeWatch({
     sources: [modelSource, configSource, listWatch.source],

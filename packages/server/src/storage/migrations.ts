@@ -2,6 +2,7 @@ import { createBatchTables } from '../modules/batch/batch.migration.js';
 import { passkeyChallengesMigration } from '../modules/access/passkey-challenge.migration.js';
 import { modelStatesMigration } from '../modules/models/model-state.migration.js';
 import { modelStateSeqMigration } from '../modules/models/model-state-seq.migration.js';
+import { modelDriftReferenceMigration } from '../modules/models/model-drift-reference.migration.js';
 import {
   Migrator,
   sql,
@@ -350,6 +351,7 @@ export function migrationsFor(dialect: Dialect): Readonly<Record<string, Migrati
     '1010_decision_indexes': decisionIndexesMigration(),
     '1020_passkey_challenges': passkeyChallengesMigration(),
     '1030_model_state_seq': modelStateSeqMigration(),
+    '1040_model_drift_reference': modelDriftReferenceMigration(),
   };
 }
 

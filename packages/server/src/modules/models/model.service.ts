@@ -44,6 +44,13 @@ export const SYNC_TRAIN_MAX_ROWS = 50_000;
 export const DRIFT_PSI_ALERT = 0.25;
 /** Live scores needed before drift is judged. */
 export const DRIFT_MIN_SCORES = 50;
+/**
+ * Default size of the live reference window of a version without training scores (an imported
+ * ONNX model): its first this many live scores after it went live or into shadow.
+ */
+export const DRIFT_REFERENCE_SCORES = 1000;
+/** Decisions read per page while a live reference window is gathered. */
+const REFERENCE_PAGE = 2000;
 
 /** Label values accepted by `POST /v1/labels`; fraud and chargeback are positives. */
 export const FEEDBACK_LABELS = ['fraud', 'chargeback', 'false_positive', 'legit'] as const;
@@ -112,7 +119,11 @@ export interface ModelPerformance {
     readonly mean: number | null;
     readonly histogram: readonly number[];
   };
-  readonly drift: { readonly psi: number; readonly level: string } | null;
+  readonly drift: {
+    readonly psi: number;
+    readonly level: string;
+    readonly reference: DriftReferenceKind;
+  } | null;
 }
 
 /** One drift finding. */
@@ -123,6 +134,30 @@ export interface DriftResult {
   readonly psi: number;
   readonly liveCount: number;
   readonly alerted: boolean;
+  /** What the live scores were compared with: the training scores, or the first live ones. */
+  readonly reference: DriftReferenceKind;
+}
+
+/** Where a drift reference comes from. */
+export type DriftReferenceKind = 'training' | 'live';
+
+/** The live reference window of a version, as stored (`models.drift_reference`). */
+interface LiveReference {
+  readonly scores: readonly number[];
+  /** The event seq of the window's last score: later windows start after it. */
+  readonly untilSeq: number;
+  readonly at: number;
+}
+
+function parseLiveReference(text: string): LiveReference | undefined {
+  const v = parseJsonOr(text);
+  if (typeof v !== 'object' || v === null) return undefined;
+  const { scores, untilSeq, at } = v as Record<string, unknown>;
+  if (!Array.isArray(scores) || !scores.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    return undefined;
+  }
+  if (typeof untilSeq !== 'number' || typeof at !== 'number') return undefined;
+  return { scores: scores as number[], untilSeq, at };
 }
 
 /** The registry, training, feedback and drift. */
@@ -174,7 +209,11 @@ export interface ModelService {
     },
     createdBy: string,
   ): Promise<{ readonly id: string; readonly eventId: string | null; readonly user: string | null }>;
-  /** Checks every deployed and shadow model's live scores (last `windowMs`) against its training scores. */
+  /**
+   * Checks every deployed and shadow model's live scores (last `windowMs`) against its training
+   * scores; a version without any (an imported ONNX model) is checked against its first live
+   * scores (the reference window, stored once complete), from the window after it on.
+   */
   checkDrift(windowMs?: number): Promise<readonly DriftResult[]>;
   /** Waits for background jobs (tests, shutdown). */
   idle(): Promise<void>;
@@ -250,8 +289,17 @@ export function createModelService(deps: {
   readonly failureOf?: (id: string) => string | undefined;
   /** How the optional ONNX runtime is reached (tests inject a missing one). */
   readonly onnx?: OnnxRuntimeOptions;
+  /**
+   * Live scores in the drift reference window of a version without training scores (default
+   * {@link DRIFT_REFERENCE_SCORES}).
+   */
+  readonly driftReferenceScores?: number;
 }): ModelService {
   const { db, clock } = deps;
+  const referenceSize = deps.driftReferenceScores ?? DRIFT_REFERENCE_SCORES;
+  if (!Number.isSafeInteger(referenceSize) || referenceSize < 10) {
+    throw new RangeError(`driftReferenceScores must be a whole number of at least 10, got ${referenceSize}`);
+  }
   const store = createModelStore(db);
   const jobs = new Set<Promise<unknown>>();
 
@@ -323,26 +371,26 @@ export function createModelService(deps: {
     await deps.onChange?.(appId);
   };
 
-  /** Live scores of a model version from stored decisions since `since`. */
-  const liveScores = async (r: ModelRecord, since: number): Promise<number[]> => {
-    const rows = await db.kysely
+  /** The version's scores in one stored decision payload. */
+  const scoresIn = (r: ModelRecord, payload: string, out: number[]): void => {
+    const d = parseStoredJson<{ models?: { model: string; version?: string; score: number }[] }>(payload);
+    const version = String(r.version);
+    for (const m of d.models ?? []) {
+      if (m.model === r.name && m.version === version && Number.isFinite(m.score)) out.push(m.score);
+    }
+  };
+
+  /** Live scores of a model version from stored decisions since `since` (and after `afterSeq`). */
+  const liveScores = async (r: ModelRecord, since: number, afterSeq?: number): Promise<number[]> => {
+    let q = db.kysely
       .selectFrom('decisions')
       .select('payload')
       .where('app_id', '=', r.appId)
-      .where('created_at', '>=', since)
-      .orderBy('event_seq', 'desc')
-      .limit(20_000)
-      .execute();
+      .where('created_at', '>=', since);
+    if (afterSeq !== undefined) q = q.where('event_seq', '>', afterSeq);
+    const rows = await q.orderBy('event_seq', 'desc').limit(20_000).execute();
     const out: number[] = [];
-    const version = String(r.version);
-    for (const row of rows) {
-      const d = parseStoredJson<{ models?: { model: string; version?: string; score: number }[] }>(
-        row.payload,
-      );
-      for (const m of d.models ?? []) {
-        if (m.model === r.name && m.version === version && Number.isFinite(m.score)) out.push(m.score);
-      }
-    }
+    for (const row of rows) scoresIn(r, row.payload, out);
     return out;
   };
 
@@ -366,6 +414,56 @@ export function createModelService(deps: {
     } catch {
       return [];
     }
+  };
+
+  /**
+   * What a version's live scores are checked against: its training scores, else its first
+   * `referenceSize` live scores from where it went live or into shadow (stored once complete, so
+   * restarts and other servers use the same ones); undefined while the window is not full.
+   */
+  const driftReference = async (
+    r: ModelRecordWithPackage,
+  ): Promise<
+    | { readonly kind: DriftReferenceKind; readonly scores: readonly number[]; readonly afterSeq?: number }
+    | undefined
+  > => {
+    const training = trainingScores(r);
+    if (training.length > 0) return { kind: 'training', scores: training };
+    const row = await store.driftReference(r.id);
+    if (row === undefined) return undefined;
+    if (row.reference !== null) {
+      const stored = parseLiveReference(row.reference);
+      return stored === undefined
+        ? undefined
+        : { kind: 'live', scores: stored.scores, afterSeq: stored.untilSeq };
+    }
+    if (r.status !== 'deployed' && r.status !== 'shadow') return undefined;
+    // without a recorded start (a version activated before migration 1030): since its deployment
+    const since = row.stateSeq === null ? (r.deployedAt ?? r.createdAt) : undefined;
+    const scores: number[] = [];
+    let after = row.stateSeq ?? -1;
+    let untilSeq = after;
+    gather: for (;;) {
+      let q = db.kysely
+        .selectFrom('decisions')
+        .select(['event_seq', 'payload'])
+        .where('app_id', '=', r.appId)
+        .where('event_seq', '>', after);
+      if (since !== undefined) q = q.where('created_at', '>=', since);
+      const rows = await q.orderBy('event_seq').limit(REFERENCE_PAGE).execute();
+      for (const d of rows) {
+        after = Number(d.event_seq);
+        const n = scores.length;
+        scoresIn(r, d.payload, scores);
+        if (scores.length > n) untilSeq = after;
+        if (scores.length >= referenceSize) break gather;
+      }
+      if (rows.length < REFERENCE_PAGE) break;
+    }
+    if (scores.length < referenceSize) return undefined;
+    const reference: LiveReference = { scores: scores.slice(0, referenceSize), untilSeq, at: clock.now() };
+    await store.setDriftReference(r.id, JSON.stringify(reference));
+    return { kind: 'live', scores: reference.scores, afterSeq: untilSeq };
   };
 
   const service: ModelService = {
@@ -626,7 +724,10 @@ export function createModelService(deps: {
       const r = await find(appId, id);
       const from = since ?? clock.now() - 24 * 3_600_000;
       const live = await liveScores(r, from);
-      const reference = trainingScores(r);
+      const reference = await driftReference(r);
+      // a live reference is compared with the scores after its window only
+      const compared =
+        reference?.afterSeq === undefined ? live : await liveScores(r, from, reference.afterSeq);
       const histogram = new Array<number>(10).fill(0);
       let sum = 0;
       for (const s of live) {
@@ -634,10 +735,10 @@ export function createModelService(deps: {
         sum += s;
       }
       const drift =
-        live.length > 0 && reference.length > 0
+        compared.length > 0 && reference !== undefined
           ? (() => {
-              const psi = psiReport(reference, live).psi;
-              return { psi, level: psiLevel(psi) };
+              const psi = psiReport(reference.scores, compared).psi;
+              return { psi, level: psiLevel(psi), reference: reference.kind };
             })()
           : null;
       return {
@@ -728,11 +829,11 @@ export function createModelService(deps: {
       const now = clock.now();
       const results: DriftResult[] = [];
       for (const r of await store.active()) {
-        const reference = trainingScores(r);
-        if (reference.length === 0) continue;
-        const live = await liveScores(r, now - windowMs);
+        const reference = await driftReference(r);
+        if (reference === undefined) continue;
+        const live = await liveScores(r, now - windowMs, reference.afterSeq);
         if (live.length < DRIFT_MIN_SCORES) continue;
-        const psi = psiReport(reference, live).psi;
+        const psi = psiReport(reference.scores, live).psi;
         const alerted = psi > DRIFT_PSI_ALERT;
         if (alerted) {
           const data = {
@@ -742,6 +843,7 @@ export function createModelService(deps: {
             level: psiLevel(psi),
             liveScores: live.length,
             windowMs,
+            reference: reference.kind,
           };
           await db.transaction(async (tx) => {
             await tx.kysely
@@ -762,7 +864,15 @@ export function createModelService(deps: {
           });
           deps.wake?.();
         }
-        results.push({ modelId: r.id, appId: r.appId, name: r.name, psi, liveCount: live.length, alerted });
+        results.push({
+          modelId: r.id,
+          appId: r.appId,
+          name: r.name,
+          psi,
+          liveCount: live.length,
+          alerted,
+          reference: reference.kind,
+        });
       }
       return results;
     },

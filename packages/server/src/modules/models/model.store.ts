@@ -8,12 +8,13 @@ export const MODEL_STATUSES = ['trained', 'deployed', 'shadow', 'retired'] as co
 /** One status. */
 export type ModelStatus = (typeof MODEL_STATUSES)[number];
 
-/** The `models` table with the registry columns of migrations 0950 and 1030. */
+/** The `models` table with the registry columns of migrations 0950, 1030 and 1040. */
 interface RegistryModelsTable extends ModelsTable {
   package: string | null;
   deployed_at: number | null;
   retired_at: number | null;
   state_seq: number | null;
+  drift_reference: string | null;
 }
 
 type RegistryDB = Omit<DB, 'models'> & { models: RegistryModelsTable };
@@ -102,6 +103,15 @@ export interface ModelStore {
   stateStarts(): Promise<readonly ModelStateStart[]>;
   /** Records where a version's state began (a server that installed it live knows exactly). */
   setStateStart(appId: string, name: string, version: number, seq: number): Promise<void>;
+  /**
+   * A version's stored live drift reference (JSON text, null until complete) and the log position
+   * where it first went live or into shadow (null when unknown: stored before migration 1030).
+   */
+  driftReference(
+    id: string,
+  ): Promise<{ readonly reference: string | null; readonly stateSeq: number | null } | undefined>;
+  /** Stores a version's live drift reference unless it has one already (the first one stays). */
+  setDriftReference(id: string, reference: string): Promise<void>;
 }
 
 /**
@@ -134,6 +144,7 @@ export function createModelStore(db: Db): ModelStore {
           deployed_at: null,
           retired_at: null,
           state_seq: null,
+          drift_reference: null,
         };
         await k(tx).insertInto('models').values(row).execute();
         return withoutPackage(toRecord(row));
@@ -159,7 +170,9 @@ export function createModelStore(db: Db): ModelStore {
         .where('app_id', '=', appId);
       if (name !== undefined) q = q.where('name', '=', name);
       const rows = await q.orderBy('name').orderBy('version', 'desc').execute();
-      return rows.map((r) => withoutPackage(toRecord({ ...r, package: null, state_seq: null })));
+      return rows.map((r) =>
+        withoutPackage(toRecord({ ...r, package: null, state_seq: null, drift_reference: null })),
+      );
     },
     async get(appId, id) {
       const r = await k(db)
@@ -213,6 +226,24 @@ export function createModelStore(db: Db): ModelStore {
         version: Number(r.version),
         seq: Number(r.state_seq),
       }));
+    },
+    async driftReference(id) {
+      const r = await k(db)
+        .selectFrom('models')
+        .select(['drift_reference', 'state_seq'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return r === undefined
+        ? undefined
+        : { reference: r.drift_reference, stateSeq: r.state_seq === null ? null : Number(r.state_seq) };
+    },
+    async setDriftReference(id, reference) {
+      await k(db)
+        .updateTable('models')
+        .set({ drift_reference: reference })
+        .where('id', '=', id)
+        .where('drift_reference', 'is', null)
+        .execute();
     },
     async setStateStart(appId, name, version, seq) {
       await k(db)
