@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalIp, cidrContains, formatCidr, isPrivateIp, parseCidr, parseIp } from './ip.js';
+import {
+  canonicalIp,
+  cidrContains,
+  formatCidr,
+  formatIp,
+  isCanonicalIpv4,
+  isPrivateIp,
+  parseCidr,
+  parseIp,
+} from './ip.js';
 
 describe('ip', () => {
   it.each([
@@ -15,6 +24,30 @@ describe('ip', () => {
     'rejects %s',
     (s) => expect(parseIp(s)).toBeUndefined(),
   );
+
+  it('the canonical-IPv4 fast path agrees with parsing and formatting', () => {
+    const slow = (s: string): boolean => {
+      const p = parseIp(s);
+      return p !== undefined && p.version === 4 && formatIp(p) === s;
+    };
+    const fixed = ['0.0.0.0', '255.255.255.255', '10.0.0.1', '1.2.3.04', '1.2.3.256', '1.2.3.', '.1.2.3'];
+    for (const s of [...fixed, '1..2.3', '1.2.3.4.', '1234.1.1.1', '1.2.3.4 ', '1.2.3.a', '00.1.2.3'])
+      expect(isCanonicalIpv4(s), s).toBe(slow(s));
+    // random strings over digits and dots, biased towards address-like shapes
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let k = 0; k < 20_000; k++) {
+      const parts = Array.from({ length: 3 + rand(3) }, () => String(rand(3) === 0 ? rand(400) : rand(256)));
+      let s = parts.join('.');
+      if (rand(10) === 0) s = s.replace(/\d/, '0$&');
+      if (rand(20) === 0) s += '.';
+      expect(isCanonicalIpv4(s), s).toBe(slow(s));
+      expect(canonicalIp(s)).toBe(parseIp(s) === undefined ? undefined : formatIp(parseIp(s)!));
+    }
+  });
 
   it('matches CIDR ranges', () => {
     const c = parseCidr('10.1.2.3/8')!;

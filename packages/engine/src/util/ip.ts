@@ -95,8 +95,38 @@ export function formatIp(ip: ParsedIp): string {
 
 /** @example canonicalIp('2001:DB8:0:0:0:0:0:1'); // '2001:db8::1' */
 export function canonicalIp(s: string): string | undefined {
+  // most addresses already are canonical IPv4: answered without the bigint round trip
+  if (isCanonicalIpv4(s)) return s;
   const p = parseIp(s);
   return p ? formatIp(p) : undefined;
+}
+
+/**
+ * Whether `s` is an IPv4 address in canonical form (four decimal parts 0-255 without leading
+ * zeros), which {@link canonicalIp} returns unchanged. One pass over the characters, no allocation.
+ * @example isCanonicalIpv4('10.0.0.1') // true; isCanonicalIpv4('010.0.0.1') // false
+ */
+export function isCanonicalIpv4(s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let parts = 0;
+  let i = 0;
+  for (;;) {
+    const from = i;
+    let v = 0;
+    while (i < n) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      i++;
+    }
+    const len = i - from;
+    if (len === 0 || len > 3 || (len > 1 && s.charCodeAt(from) === 48) || v > 255) return false;
+    parts++;
+    if (i === n) return parts === 4;
+    if (s.charCodeAt(i) !== 46 || parts === 4) return false;
+    i++;
+  }
 }
 
 /** A CIDR range. */

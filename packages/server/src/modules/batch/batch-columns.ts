@@ -1,5 +1,6 @@
 import {
   canonicalIp,
+  isCanonicalIpv4,
   isEventType,
   TIERS,
   type AttrValue,
@@ -279,33 +280,6 @@ export function attrValue(cell: string): AttrValue {
 /** Recently seen IP cells and their canonical form (null: not an IP): a user's events repeat their IPs. */
 const ipCache = new Map<string, string | null>();
 const IP_CACHE_MAX = 65_536;
-
-/**
- * Whether a cell is an IPv4 address in canonical form (four decimal parts 0-255 without leading
- * zeros), which `canonicalIp` returns unchanged: most IP cells are, and this needs no lookup.
- */
-function isCanonicalIpv4(s: string): boolean {
-  const n = s.length;
-  if (n < 7 || n > 15) return false;
-  let parts = 0;
-  let i = 0;
-  for (;;) {
-    const from = i;
-    let v = 0;
-    while (i < n) {
-      const c = s.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      v = v * 10 + (c - 48);
-      i++;
-    }
-    const len = i - from;
-    if (len === 0 || len > 3 || (len > 1 && s.charCodeAt(from) === 48) || v > 255) return false;
-    parts++;
-    if (i === n) return parts === 4;
-    if (s.charCodeAt(i) !== 46 || parts === 4) return false;
-    i++;
-  }
-}
 
 function cachedCanonicalIp(cell: string): string | undefined {
   if (isCanonicalIpv4(cell)) return cell;
