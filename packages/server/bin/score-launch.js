@@ -104,11 +104,13 @@ async function build() {
 
 /**
  * Runs `vigil score <args>` from the bundle. Returns false, having done nothing, when no bundle
- * can be built (the caller then runs the command through tsx).
+ * can be built or `--app` is given (the caller then runs the command through tsx).
  * @param {readonly string[]} args
  * @returns {Promise<boolean>}
  */
 export async function launchScore(args) {
+  // --app reads the server's database: its drivers (a native SQLite addon) stay out of the bundle
+  if (args.some((a) => a === '--app' || a.startsWith('--app='))) return false;
   let dir;
   try {
     dir = freshBundle() ?? (await build());

@@ -1,11 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simulate } from '@vigil/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simCsv } from '../modules/batch/sim-csv.fixture.js';
+import { fraudCsv } from '../modules/models/fraud-csv.fixture.js';
+import { gruPackageFixture } from '../modules/models/gru-package.fixture.js';
+import { createModelStore } from '../modules/models/model.store.js';
+import { classifierOnnx } from '../modules/models/onnx/logistic-onnx.fixture.js';
+import { skipOnnx } from '../modules/models/onnx/onnx-runtime.fixture.js';
+import { createTestServer, type TestServer } from '../testing/test-server.js';
 import { runCli } from './cli.js';
 
 let dir: string;
@@ -15,9 +21,13 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function vigil(...argv: string[]) {
+  return vigilWith({}, ...argv);
+}
+
+async function vigilWith(env: Record<string, string>, ...argv: string[]) {
   let out = '';
   let err = '';
-  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t), env: {} });
+  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t), env });
   return { code, out, err };
 }
 
@@ -143,4 +153,218 @@ describe('vigil score', () => {
     expect(help.out).toContain('Usage: vigil score');
     expect((await vigil('--help')).out).toContain('score <file>');
   });
+});
+
+describe('vigil score --app', () => {
+  let s: TestServer;
+  let shop: { readonly id: string; readonly apiKey: string };
+  let input: string;
+  const csv = [
+    'id,type,at,user,amount,device',
+    ...Array.from(
+      { length: 12 },
+      (_, i) => `b${i},payment,2026-01-10T10:${String(i).padStart(2, '0')}:00Z,burst,${900 + i},d1`,
+    ),
+    ...Array.from(
+      { length: 12 },
+      (_, i) => `q${i},login,2026-01-10T11:${String(i).padStart(2, '0')}:00Z,u${i % 3},,d${i % 3}`,
+    ),
+    ...Array.from(
+      { length: 6 },
+      (_, i) => `w${i},withdrawal,2026-01-10T12:0${i}:00Z,u${i % 3},${20000 + i},d9`,
+    ),
+  ].join('\n');
+  const runBin = (...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [fileURLToPath(new URL('../../bin/vigil.js', import.meta.url)), 'score', ...args],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, DATA_DIR: '', DATABASE_URL: '' },
+      },
+    );
+
+  beforeAll(async () => {
+    s = await createTestServer();
+    shop = await s.createApp();
+    // a stored configuration: a rule on large withdrawals
+    await s.rt.configs.put(
+      shop.id,
+      { rules: [{ id: 'big', name: 'Big', expression: 'amount > 10000', score: 0.9, action: 'block' }] },
+      'test',
+    );
+    const train = async (name: string) => {
+      const up = await s.app.inject({
+        method: 'POST',
+        url: `/v1/models?model=gbdt&label=is_fraud&name=${name}`,
+        headers: { authorization: `Bearer ${shop.apiKey}`, 'content-type': 'text/csv' },
+        payload: fraudCsv(800),
+      });
+      expect(up.statusCode, up.body).toBe(201);
+      return up.json<{ id: string }>().id;
+    };
+    await s.rt.models.deploy(shop.id, await train('fraud'));
+    await s.rt.models.shadow(shop.id, await train('fraud-next'));
+    const gru = await createModelStore(s.rt.db).insert({
+      appId: shop.id,
+      name: 'seq',
+      kind: 'gru',
+      params: '{}',
+      metrics: '{}',
+      package: JSON.stringify(gruPackageFixture(5)),
+      now: s.clock.now(),
+    });
+    await s.rt.models.shadow(shop.id, gru.id);
+    input = path.join(dir, 'app-events.csv');
+    writeFileSync(input, `${csv}\n`);
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it("scores with the app's stored configuration and deployed model as POST /v1/batch does; shadow models are reported apart", async () => {
+    const up = await s.app.inject({
+      method: 'POST',
+      url: '/v1/batch',
+      headers: { authorization: `Bearer ${shop.apiKey}`, 'content-type': 'text/csv' },
+      payload: csv,
+    });
+    expect(up.statusCode).toBe(202);
+    await s.rt.batches.idle();
+    const batch = (
+      await s.call('GET', `/v1/batch/${up.json<{ id: string }>().id}/result?format=json`, {
+        key: shop.apiKey,
+      })
+    ).json<{ id: string; risk: number; outcome: string; signals: string[] }[]>();
+
+    const env = { DATA_DIR: s.rt.config.dataDir };
+    const out = path.join(dir, 'app-out.json');
+    const r = await vigilWith(
+      env,
+      'score',
+      input,
+      '--app',
+      shop.id,
+      '--workers',
+      '1',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(r.code, r.err).toBe(0);
+    const rows = JSON.parse(readFileSync(out, 'utf8')) as typeof batch;
+    expect(rows.map((x) => [x.id, x.risk, x.outcome])).toEqual(batch.map((x) => [x.id, x.risk, x.outcome]));
+    expect(rows.find((x) => x.id === 'w0')?.signals).toContain('rule.big');
+    const summary = JSON.parse(r.out) as {
+      app: { id: string; configVersion: number };
+      models: { model: string; version: string; status: string; scored: number }[];
+    };
+    expect(summary.app).toMatchObject({ id: shop.id, configVersion: 1 });
+    expect(summary.models.map((m) => [m.model, m.version, m.status, m.scored]).sort()).toEqual([
+      ['fraud', '1', 'deployed', 30],
+      ['fraud-next', '1', 'shadow', 30],
+      ['seq', '1', 'shadow', 30],
+    ]);
+
+    // without --app: no model, no stored rule, so the burst and the withdrawals score lower
+    const plain = await vigil('score', input, '--workers', '1', '--format', 'json');
+    const plainRows = JSON.parse(plain.out) as typeof batch;
+    expect(plainRows[11]!.risk).toBeLessThan(rows[11]!.risk);
+    expect(plainRows.find((x) => x.id === 'w0')?.signals).not.toContain('rule.big');
+
+    // two workers (each builds its own hooks) and the text summary; --config replaces the stored one
+    const cfg = path.join(dir, 'empty-config.json');
+    writeFileSync(cfg, '{}');
+    const two = await vigilWith(
+      env,
+      'score',
+      input,
+      '--app',
+      shop.id,
+      '--workers',
+      '2',
+      '--config',
+      cfg,
+      '--format',
+      'ndjson',
+    );
+    expect(two.code, two.err).toBe(0);
+    expect(two.err).toContain(`app ${shop.id} (`);
+    expect(two.err).toContain('configuration from');
+    expect(two.err).toMatch(/model fraud v1 \(deployed\): 30 scored, mean 0\.\d+/);
+    expect(two.err).toMatch(/model fraud-next v1 \(shadow, not counted\): 30 scored/);
+    const twoRows = two.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; signals: string[] });
+    expect(twoRows.find((x) => x.id === 'w0')?.signals).not.toContain('rule.big');
+  }, 60_000);
+
+  it('through the vigil command (from the sources, not the bundle) with --data-dir', () => {
+    const r = runBin(
+      input,
+      '--app',
+      shop.id,
+      '--data-dir',
+      s.rt.config.dataDir,
+      '--workers',
+      '1',
+      '--json',
+      '--out',
+      path.join(dir, 'bin-out.csv'),
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { models: unknown[] }).models).toHaveLength(3);
+  }, 60_000);
+
+  it('refuses an unknown app (exit 2), a missing database (exit 1) and --data-dir without --app (exit 2)', async () => {
+    const env = { DATA_DIR: s.rt.config.dataDir };
+    const unknown = await vigilWith(env, 'score', input, '--app', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/no app 'nope' in the database at .*vigil\.db/);
+    const empty = path.join(dir, 'no-data-here');
+    const missing = await vigilWith({}, 'score', input, '--app', shop.id, '--data-dir', empty);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain(`no database at ${path.join(empty, 'vigil.db')}`);
+    expect(existsSync(empty)).toBe(false); // nothing created
+    const stray = await vigilWith(env, 'score', input, '--data-dir', empty);
+    expect(stray.code).toBe(2);
+    expect(stray.err).toContain('--data-dir is only used with --app');
+    expect(runBin(input, '--app', 'nope', '--data-dir', s.rt.config.dataDir).status).toBe(2);
+  }, 60_000);
+
+  it.skipIf(skipOnnx)(
+    'scores with a deployed imported ONNX model in every worker',
+    async () => {
+      const other = await s.createApp();
+      const m = await s.rt.models.importOnnx(other.id, classifierOnnx([0.004], -2), {
+        name: 'lr',
+        columns: ['amount'],
+        createdBy: 'test',
+      });
+      await s.rt.models.deploy(other.id, m.id);
+      const r = await vigilWith(
+        { DATA_DIR: s.rt.config.dataDir },
+        'score',
+        input,
+        '--app',
+        other.id,
+        '--workers',
+        '2',
+        '--json',
+        '--out',
+        path.join(dir, 'onnx-out.csv'),
+      );
+      expect(r.code, r.err).toBe(0);
+      const summary = JSON.parse(r.out) as {
+        models: { model: string; status: string; scored: number; mean: number }[];
+      };
+      expect(summary.models).toEqual([
+        expect.objectContaining({ model: 'lr', status: 'deployed', scored: 18 }),
+      ]);
+      // the 12 logins carry no amount: a linear graph fed NaN fails (recorded per decision), no score
+      expect(summary.models[0]!.mean).toBeGreaterThan(0.1);
+    },
+    60_000,
+  );
 });

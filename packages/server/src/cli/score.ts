@@ -15,6 +15,7 @@ import { csvCell } from '../modules/batch/csv-scanner.js';
 import { RESULT_FORMATS, type ResultFormat } from '../modules/batch/row-scorer.js';
 import { SHARD_STRATEGIES, type ShardStrategy } from '../modules/batch/shard-plan.js';
 import type { CliIo } from './cli.js';
+import type { AppScoring } from './score-app.js';
 
 /** Help of `vigil score`. */
 export const SCORE_HELP = `Usage: vigil score <file.csv|file.ndjson> [options]
@@ -29,6 +30,7 @@ user_agent, lat, lon, country, wallet, counterparty, merchant, terminal, email, 
 content_hash, session, attrs.<key> (or one JSON 'attrs' column), and label/is_fraud for ground
 truth. Aliases: user_id, transaction_id, timestamp, ip_address, device_id, merchant_id, ...
 Rows without an id get line-<n>. Bad rows are reported by line and do not stop the others.
+Without --app, the engine runs on the given (or default) configuration and no model, app batch.
 
 Options:
   --out <file>        results file (default: standard output)
@@ -36,7 +38,12 @@ Options:
   --workers <n>       worker threads (default ${availableParallelism()}, the CPUs available)
   --shard-by <s>      ${SHARD_STRATEGIES.join(' | ')} (default entity, see below)
   --config <file>     the app's engine configuration (JSON, as PUT /v1/config takes)
-  --app <id>          app of events without one (default batch)
+  --app <id>          score as this app of the server's database: its stored configuration and
+                      its deployed models (their scores count) and shadow models (reported apart,
+                      never counted), as POST /v1/batch does; also the app of events without one.
+                      --config, when given too, replaces the stored configuration.
+  --data-dir <dir>    with --app: the server's data directory (default DATA_DIR, else ./data;
+                      DATABASE_URL=postgres://... reads PostgreSQL instead)
   --type <type>       event type of rows without one (default: such rows are rejected)
   --errors <file>     write every rejected row (line,message) to a CSV file
   --json              print the summary as JSON
@@ -65,6 +72,54 @@ function progressLine(p: ScoreProgress, startedMs: number): string {
   return `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(frac * 100)).padStart(3)}%  ${fmtInt(p.rows)} rows  ${fmtInt(rate)} rows/s  ETA ${Number.isNaN(eta) ? '?' : `${eta.toFixed(0)}s`}   `;
 }
 
+function modelsJson(r: ScoreFileResult) {
+  return r.models.map((m) => ({
+    model: m.model,
+    version: m.version,
+    status: m.live ? 'deployed' : 'shadow',
+    scored: m.scored,
+    mean: m.scored > 0 ? m.sum / m.scored : null,
+    atOrAboveHalf: m.high,
+  }));
+}
+
+type AppScoringModule = typeof import('./score-app.js');
+
+function isAppScoringModule(m: unknown): m is AppScoringModule {
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    'loadAppScoring' in m &&
+    typeof m.loadAppScoring === 'function' &&
+    'AppScoringError' in m &&
+    typeof m.AppScoringError === 'function'
+  );
+}
+
+/**
+ * Loads `--app`'s configuration and models. The module is imported by a computed name so the
+ * bundle `vigil score` starts from (bin/score-launch.js, which leaves `--app` runs to the sources)
+ * never pulls in the database drivers.
+ */
+async function appScoring(
+  appId: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<
+  | { readonly ok: true; readonly value: AppScoring }
+  | { readonly ok: false; readonly code: number; readonly message: string }
+> {
+  const spec = import.meta.url.endsWith('.ts') ? './score-app.ts' : './score-app.js';
+  const mod: unknown = await import(new URL(spec, import.meta.url).href);
+  if (!isAppScoringModule(mod)) throw new Error(`${spec} does not export loadAppScoring`);
+  try {
+    return { ok: true, value: await mod.loadAppScoring(appId, env) };
+  } catch (err) {
+    if (err instanceof mod.AppScoringError)
+      return { ok: false, code: err.usage ? 2 : 1, message: err.message };
+    throw err;
+  }
+}
+
 function summaryText(r: ScoreFileResult, out: string | undefined): string {
   const t = r.totals;
   const secs = r.ms / 1000;
@@ -74,6 +129,12 @@ function summaryText(r: ScoreFileResult, out: string | undefined): string {
   if (t.scored > 0) {
     lines.push(
       `outcomes: ${OUTCOMES.map((o) => `${o} ${fmtInt(t.byOutcome[o])} (${((t.byOutcome[o] / t.scored) * 100).toFixed(1)}%)`).join(', ')}`,
+    );
+  }
+  for (const m of r.models) {
+    const mean = m.scored > 0 ? (m.sum / m.scored).toFixed(4) : '-';
+    lines.push(
+      `model ${m.model} v${m.version} (${m.live ? 'deployed' : 'shadow, not counted'}): ${fmtInt(m.scored)} scored, mean ${mean}, ${fmtInt(m.high)} at 0.5 or above`,
     );
   }
   for (const w of r.warnings) lines.push(`note: ${w}`);
@@ -105,6 +166,7 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
         'shard-by': { type: 'string' },
         config: { type: 'string' },
         app: { type: 'string' },
+        'data-dir': { type: 'string' },
         type: { type: 'string' },
         errors: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -151,6 +213,9 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
     if (!isEventType(values.type)) return usage(`--type '${values.type}' is not an event type`);
     defaultType = values.type;
   }
+  if (values['data-dir'] !== undefined && values.app === undefined)
+    return usage('--data-dir is only used with --app');
+  if (values.app !== undefined && values.app.trim() === '') return usage('--app needs an app id');
   let engineConfig: unknown;
   if (values.config !== undefined) {
     try {
@@ -159,6 +224,18 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
       io.err(`vigil: cannot read ${values.config}: ${err instanceof Error ? err.message : String(err)}\n`);
       return 1;
     }
+  }
+
+  let app: AppScoring | undefined;
+  if (values.app !== undefined) {
+    const env = values['data-dir'] === undefined ? io.env : { ...io.env, DATA_DIR: values['data-dir'] };
+    const loaded = await appScoring(values.app, env);
+    if (!loaded.ok) {
+      io.err(`vigil: ${loaded.message}\n`);
+      return loaded.code;
+    }
+    app = loaded.value;
+    engineConfig ??= app.engineConfig;
   }
 
   const toStdout = values.out === undefined;
@@ -189,6 +266,8 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
       ...(shardBy !== undefined ? { shardBy } : {}),
       ...(engineConfig !== undefined ? { engineConfig } : {}),
       ...(values.app !== undefined ? { app: values.app } : {}),
+      ...(app !== undefined && app.models.length > 0 ? { models: app.models } : {}),
+      ...(app?.onnxEntry !== undefined ? { onnxEntry: app.onnxEntry } : {}),
       ...(defaultType !== undefined ? { defaultType } : {}),
       ...(values.errors !== undefined ? { maxErrors: Number.MAX_SAFE_INTEGER } : {}),
       ...(showProgress
@@ -252,9 +331,34 @@ export async function runScoreCommand(args: readonly string[], io: CliIo): Promi
         byOutcome: t.byOutcome,
         byLevel: t.byLevel,
         errors: t.errors.slice(0, 100),
-        warnings: result.warnings,
+        warnings: [...(app?.skipped ?? []), ...result.warnings],
+        ...(app !== undefined
+          ? {
+              app: {
+                id: values.app,
+                configVersion: values.config !== undefined ? null : app.configVersion,
+                database: app.database,
+              },
+              models: modelsJson(result),
+            }
+          : {}),
       })}\n`,
     );
-  } else report(summaryText(result, values.out));
+  } else {
+    if (app !== undefined) {
+      const cfg =
+        values.config !== undefined
+          ? `configuration from ${values.config}`
+          : app.configVersion > 0
+            ? `stored configuration v${app.configVersion}`
+            : 'default configuration (none stored)';
+      const n = app.models.length;
+      report(
+        `app ${values.app} (${app.database}): ${cfg}, ${n === 0 ? 'no deployed or shadow model' : `${n} model version${n === 1 ? '' : 's'}`}\n`,
+      );
+      for (const s of app.skipped) report(`note: ${s}\n`);
+    }
+    report(summaryText(result, values.out));
+  }
   return 0;
 }

@@ -26,7 +26,8 @@ import {
   type ResultFormat,
   type ScoreTotals,
 } from './row-scorer.js';
-import type { ShardMessage, ShardTask } from './score-shard.js';
+import type { ModelHookSource } from '../models/model-hooks.js';
+import type { ModelScoreTotals, ShardMessage, ShardTask } from './score-shard.js';
 import {
   planEntityShards,
   planEntityShardsParallel,
@@ -94,6 +95,13 @@ export interface ScoreFileOptions {
   readonly onProgress?: (p: ScoreProgress) => void;
   /** Result batches (2,048 rows) a shard may have waiting for the merge. Default 32. */
   readonly maxInFlight?: number;
+  /**
+   * Stored model versions every shard scores with (built afresh in each worker): deployed ones
+   * count in the decisions, shadow ones are only reported (see `ScoreFileResult.models`).
+   */
+  readonly models?: readonly ModelHookSource[];
+  /** onnxruntime-node's resolved entry file, needed by onnx versions (see `resolveOnnxRuntime`). */
+  readonly onnxEntry?: string;
 }
 
 /** What {@link scoreFile} did. */
@@ -107,6 +115,24 @@ export interface ScoreFileResult {
   readonly ms: number;
   /** Of `ms`, the first pass that plans entity shards (0 without one). */
   readonly planMs: number;
+  /** Per model version scored (with `models`), deployed and shadow apart. */
+  readonly models: readonly ModelScoreTotals[];
+}
+
+/**
+ * Adds `b` into `a`, model by model (first seen first).
+ * @example mergeModelTotals(all, shard.models);
+ */
+function mergeModelTotals(a: ModelScoreTotals[], b: readonly ModelScoreTotals[]): void {
+  for (const m of b) {
+    const t = a.find((x) => x.model === m.model && x.version === m.version && x.live === m.live);
+    if (t === undefined) a.push({ ...m });
+    else {
+      t.scored += m.scored;
+      t.sum += m.sum;
+      t.high += m.high;
+    }
+  }
 }
 
 const BATCH_ROWS = 2048;
@@ -324,6 +350,7 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
   const bytes: number[] = [];
   const done: boolean[] = [];
   const totals = emptyTotals();
+  const modelTotals: ModelScoreTotals[] = [];
   let next = 0;
   let firstJson = true;
 
@@ -342,6 +369,8 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
       shard,
       shards,
       engineConfig: opts.engineConfig,
+      ...(opts.models !== undefined && opts.models.length > 0 ? { models: opts.models } : {}),
+      ...(opts.onnxEntry !== undefined ? { onnxEntry: opts.onnxEntry } : {}),
       app: opts.app ?? 'batch',
       defaultAt,
       defaultType: opts.defaultType,
@@ -364,6 +393,7 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
         bytes[shard] = m.bytes;
       } else {
         mergeTotals(totals, m.totals, maxErrors);
+        if (m.models !== undefined) mergeModelTotals(modelTotals, m.models);
         done[shard] = true;
         bytes[shard] = totalBytes;
       }
@@ -455,5 +485,6 @@ export async function scoreFile(opts: ScoreFileOptions): Promise<ScoreFileResult
     inputFormat,
     planMs,
     ms: performance.now() - started,
+    models: modelTotals,
   };
 }

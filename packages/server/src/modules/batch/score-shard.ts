@@ -1,6 +1,15 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { createEngine, parseEngineConfig, type EventType } from '@vigil/engine';
+import {
+  createEngine,
+  parseEngineConfig,
+  type Decision,
+  type EventType,
+  type ModelHook,
+  type VigilEvent,
+} from '@vigil/engine';
+import { loadModelHook, type ModelHookSource } from '../models/model-hooks.js';
+import { onnxRuntimeAt } from '../models/onnx/onnx-runtime.js';
 import { mapColumns } from './batch-columns.js';
 import { createCsvScanner } from './csv-scanner.js';
 import {
@@ -37,6 +46,36 @@ export interface ShardTask {
   readonly starts?: Float64Array;
   /** CSV with `starts`: the line every data row starts on. */
   readonly lines?: Int32Array;
+  /** Stored model versions scored too (deployed ones count, shadow ones are only reported). */
+  readonly models?: readonly ModelHookSource[];
+  /** onnxruntime-node's resolved entry file, for onnx versions (a bundled worker cannot resolve it). */
+  readonly onnxEntry?: string;
+}
+
+/** The scores one model version gave in a run (or one shard of it). */
+export interface ModelScoreTotals {
+  readonly model: string;
+  readonly version: string;
+  /** Deployed (its score counts in the decision) or shadow (reported only). */
+  readonly live: boolean;
+  scored: number;
+  sum: number;
+  /** Scores of 0.5 or above. */
+  high: number;
+}
+
+/**
+ * Builds the hooks of stored versions, as the live registry does (a gru hook starts with no state).
+ * @example const hooks = await modelHooksOf(task.models ?? [], task.onnxEntry);
+ */
+export async function modelHooksOf(
+  models: readonly ModelHookSource[],
+  onnxEntry: string | undefined,
+): Promise<ModelHook[]> {
+  const onnx = onnxEntry === undefined ? {} : { onnx: onnxRuntimeAt(onnxEntry) };
+  const hooks: ModelHook[] = [];
+  for (const m of models) hooks.push((await loadModelHook(m, m.status === 'deployed', onnx)).hook);
+  return hooks;
 }
 
 /** A run of result rows of one shard, in input order. */
@@ -59,6 +98,8 @@ export interface ShardRows {
 export interface ShardDone {
   readonly kind: 'done';
   readonly totals: ScoreTotals;
+  /** Per model version, when the task had models. */
+  readonly models?: readonly ModelScoreTotals[];
 }
 
 export type ShardMessage = ShardRows | ShardDone;
@@ -116,16 +157,38 @@ export function shardOf(key: string, shards: number): number {
  * it. Otherwise it reads the whole file (every shard does, so all agree on record boundaries and
  * ordinals) and keeps the rows `owners` gives it (or, without a plan, whose user hashes to `shard`;
  * rows without a user go round-robin by ordinal). Results are handed to `emit` in batches; `emit`
- * may return a promise to apply back-pressure.
+ * may return a promise to apply back-pressure. With `task.models` their hooks score too, and each
+ * version's scores are counted into `modelTotals`.
  * @example await scoreShard(task, (m) => parentPort.postMessage(m));
  */
 export async function scoreShard(
   task: ShardTask,
   emit: (m: ShardMessage) => void | Promise<void>,
+  modelTotals: ModelScoreTotals[] = [],
 ): Promise<ScoreTotals> {
   const parsed = task.engineConfig === undefined ? undefined : parseEngineConfig(task.engineConfig);
   if (parsed !== undefined && !parsed.ok) throw new Error('invalid engine configuration');
-  const engine = createEngine(parsed === undefined ? {} : { config: parsed.value });
+  const hooks = await modelHooksOf(task.models ?? [], task.onnxEntry);
+  const base = createEngine({
+    ...(parsed === undefined ? {} : { config: parsed.value }),
+    ...(hooks.length > 0 ? { models: hooks } : {}),
+  });
+  const count = (d: Decision): Decision => {
+    for (const m of d.models) {
+      const version = m.version ?? '';
+      let t = modelTotals.find((x) => x.model === m.model && x.version === version && x.live === m.live);
+      if (t === undefined) {
+        t = { model: m.model, version, live: m.live, scored: 0, sum: 0, high: 0 };
+        modelTotals.push(t);
+      }
+      t.scored++;
+      t.sum += m.score;
+      if (m.score >= 0.5) t.high++;
+    }
+    return d;
+  };
+  const engine =
+    hooks.length > 0 ? { score: (e: VigilEvent, now: number) => count(base.score(e, now)) } : base;
   // Rows are written as UTF-8 into one buffer per batch as they are made (no string per CSV row);
   // the buffer is handed over whole, so each batch gets a new one.
   const newline = task.format !== 'json';

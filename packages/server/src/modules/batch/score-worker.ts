@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ColumnMapping } from './batch-columns.js';
-import { scoreShard, type ShardDone, type ShardTask } from './score-shard.js';
+import { scoreShard, type ModelScoreTotals, type ShardDone, type ShardTask } from './score-shard.js';
 import { planCsvPart } from './shard-plan.js';
 
 /** Data of a shard worker: the task and how many batches may wait unacknowledged. */
@@ -57,17 +57,22 @@ if (isPlanPartData(workerData)) {
       w?.();
     }
   });
-  const totals = await scoreShard(task, async (m) => {
-    if (m.kind === 'rows')
-      port.postMessage(m, [
-        m.ords.buffer as ArrayBuffer,
-        m.lens.buffer as ArrayBuffer,
-        m.data.buffer as ArrayBuffer,
-      ]);
-    else port.postMessage(m);
-    credits--;
-    while (credits <= 0) await new Promise<void>((resolve) => (wake = resolve));
-  });
-  const done: ShardDone = { kind: 'done', totals };
+  const models: ModelScoreTotals[] = [];
+  const totals = await scoreShard(
+    task,
+    async (m) => {
+      if (m.kind === 'rows')
+        port.postMessage(m, [
+          m.ords.buffer as ArrayBuffer,
+          m.lens.buffer as ArrayBuffer,
+          m.data.buffer as ArrayBuffer,
+        ]);
+      else port.postMessage(m);
+      credits--;
+      while (credits <= 0) await new Promise<void>((resolve) => (wake = resolve));
+    },
+    models,
+  );
+  const done: ShardDone = { kind: 'done', totals, ...(task.models !== undefined ? { models } : {}) };
   port.postMessage(done);
 }

@@ -33,6 +33,12 @@ export interface ModelHooks {
   failureOf(id: string): string | undefined;
 }
 
+/** What a hook is built from: a stored version's identity, kind, status and package. */
+export type ModelHookSource = Pick<
+  ModelRecordWithPackage,
+  'id' | 'name' | 'version' | 'kind' | 'status' | 'package'
+>;
+
 /** Options of {@link createModelHooks} and {@link loadModelHook}. */
 export interface ModelHooksOptions {
   /** How the optional ONNX runtime is reached (tests inject a missing one). */
@@ -45,13 +51,13 @@ export interface ModelHooksOptions {
  * package's or the column's problem; an onnx version loads asynchronously: {@link loadModelHook}.
  * @example const hook = hookOf(record);
  */
-export function hookOf(r: ModelRecordWithPackage, live = r.status === 'deployed'): ModelHook {
+export function hookOf(r: ModelHookSource, live = r.status === 'deployed'): ModelHook {
   if (r.package === null) throw new Error(`model ${r.id} has no package`);
   if (r.kind === ONNX_KIND) throw new Error(`model ${r.id} is an onnx model: load it with loadModelHook`);
   return createLiveModelHook(r.package, { id: r.name, version: String(r.version), live });
 }
 
-const hookOptions = (r: ModelRecordWithPackage, live: boolean) => ({
+const hookOptions = (r: ModelHookSource, live: boolean) => ({
   id: r.name,
   version: String(r.version),
   live,
@@ -63,7 +69,7 @@ const hookOptions = (r: ModelRecordWithPackage, live: boolean) => ({
  * @example const { hook, dispose } = await loadModelHook(record, true); dispose();
  */
 export async function loadModelHook(
-  r: ModelRecordWithPackage,
+  r: ModelHookSource,
   live = r.status === 'deployed',
   opts: ModelHooksOptions = {},
 ): Promise<{ readonly hook: ModelHook; dispose(): void }> {

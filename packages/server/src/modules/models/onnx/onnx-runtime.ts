@@ -5,6 +5,7 @@
  * here, so this file type-checks whether or not the package is installed.
  */
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 /** The command that installs the optional runtime offline (its postinstall would fetch CUDA libraries). @example console.error(ONNX_RUNTIME_INSTALL); */
 export const ONNX_RUNTIME_INSTALL =
@@ -223,6 +224,38 @@ export interface OnnxSyncRuntime {
   createSession(bytes: Uint8Array): OnnxSyncSession;
   /** A float32 or float64 tensor over `data` (no copy) with shape `dims`. */
   tensor(type: OnnxFloatType, data: Float32Array | Float64Array, dims: readonly number[]): OnnxTensor;
+}
+
+/**
+ * Where onnxruntime-node's entry file resolves from here, or undefined when it is not installed.
+ * Code bundled elsewhere (the `vigil score` workers) reaches the runtime through it.
+ * @example const entry = resolveOnnxRuntime(); if (entry) await loadOnnxRuntime(onnxRuntimeAt(entry));
+ */
+export function resolveOnnxRuntime(): string | undefined {
+  try {
+    return requireHere.resolve(ORT_MODULE);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The runtime options that import onnxruntime-node and its binding from a resolved entry file
+ * (see {@link resolveOnnxRuntime}) instead of from this module's location.
+ * @example const onnx = onnxRuntimeAt('/app/node_modules/onnxruntime-node/dist/index.js');
+ */
+export function onnxRuntimeAt(entry: string): {
+  readonly importer: OnnxImporter;
+  readonly binding: OnnxBindingLoader;
+} {
+  return {
+    importer: () => import(pathToFileURL(entry).href),
+    binding: () => {
+      const fromPackage = createRequire(entry);
+      const pkg: unknown = fromPackage('../package.json');
+      return { binding: fromPackage('./binding.js'), version: field(pkg, 'version') };
+    },
+  };
 }
 
 /** Loads onnxruntime-node's internal binding module and its version (injectable for tests). @example const { binding, version } = requireOnnxBinding(); */
